@@ -1,0 +1,272 @@
+"""Dataclass configs and named presets.
+
+A :class:`Config` bundles three plain dataclasses:
+
+* :class:`ModelConfig` -- the generator, discriminator and encoder shapes. Field
+  names follow the official SPADE option names where one exists (``ngf``,
+  ``ndf``, ``label_nc``, ``num_upsampling_layers`` ...), so the presets can be
+  checked against SPADE's option parser line by line.
+* :class:`DataConfig` -- which dataset, where it lives, and SPADE's
+  preprocessing (load size, crop size, flip).
+* :class:`TrainConfig` -- the optimisation recipe (hinge loss, feature matching,
+  TTUR Adam, linear decay) and the bookkeeping (logging, checkpoints).
+
+Presets (``pg.preset(name)``):
+
+=============  ==============================================================
+``tiny``       unit tests: 32x64 output, a few thousand parameters
+``synthetic``  the CPU course: 64x128 procedural street scenes, minutes to train
+``cityscapes`` SPADE's Cityscapes setting: 256x512, ``more`` upsampling, 35 ids
+``coco_stuff`` SPADE's COCO-Stuff setting: 256x256, 182 ids + dontcare
+=============  ==============================================================
+
+``POSGEN_FAST=1`` (set by the test suite and inherited by notebook kernels)
+turns step budgets into tiny ones; see :func:`fast_mode` and :func:`budget`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+
+UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
+SPADE_NORMS = ("batch", "syncbatch", "instance")
+GAN_MODES = ("hinge", "ls", "original")
+
+
+@dataclass
+class ModelConfig:
+    """Shapes of the generators, discriminator and encoder."""
+
+    # Input semantics: one-hot label channels (+ dontcare) (+ instance edges).
+    label_nc: int = 35
+    contain_dontcare_label: bool = False
+    use_instance: bool = True
+    # Output size at the training resolution, (height, width).
+    image_size: tuple[int, int] = (256, 512)
+    # SPADE trunk.
+    num_upsampling_layers: str = "more"
+    ngf: int = 64
+    spade_hidden: int = 128  # SPADE's hard-coded `nhidden`
+    spade_norm: str = "syncbatch"  # parameter-free norm inside SPADE
+    spade_kernel: int = 3
+    spectral_norm_G: bool = True
+    use_vae: bool = False
+    z_dim: int = 256
+    init_type: str = "xavier"
+    init_gain: float = 0.02
+    # PixelHead (PosGen only): widths of the Fourier layers and hidden layers.
+    head_feat_fourier: int = 256
+    head_coord_fourier: int = 256
+    head_hidden: int = 256
+    # Std of the coordinate Fourier weights W_c at init. Large values start
+    # the head with high spatial frequencies (axis-aligned stripe artifacts).
+    head_coord_scale: float = 2.0
+    # Discriminator (multiscale patch GAN) and image encoder.
+    ndf: int = 64
+    num_D: int = 2
+    n_layers_D: int = 4
+    spectral_norm_D: bool = True
+    # Encoder input size; SPADE's encoder always resizes to 256x256 and has a
+    # sixth layer when crop_size >= 256.
+    encoder_crop_size: int = 256
+
+    @property
+    def semantic_nc(self) -> int:
+        """Channels of the generator input: labels (+ dontcare) (+ edges)."""
+        return self.label_nc + int(self.contain_dontcare_label) + int(self.use_instance)
+
+    @property
+    def num_up(self) -> int:
+        """Number of 2x upsamplings between the latent grid and the output."""
+        return UPSAMPLING_LAYERS[self.num_upsampling_layers]
+
+    @property
+    def latent_size(self) -> tuple[int, int]:
+        """(sh, sw): the trunk's starting grid at the training size."""
+        h, w = self.image_size
+        return h // 2**self.num_up, w // 2**self.num_up
+
+    @property
+    def trunk_channels(self) -> int:
+        """Channels of the trunk feature that the final conv / PixelHead sees."""
+        return self.ngf // 2 if self.num_upsampling_layers == "most" else self.ngf
+
+    def validate(self) -> None:
+        if self.num_upsampling_layers not in UPSAMPLING_LAYERS:
+            raise ValueError(
+                f"num_upsampling_layers={self.num_upsampling_layers!r}: "
+                f"choose one of {sorted(UPSAMPLING_LAYERS)}")
+        if self.spade_norm not in SPADE_NORMS:
+            raise ValueError(f"spade_norm={self.spade_norm!r}: choose one of {SPADE_NORMS}")
+        h, w = self.image_size
+        step = 2**self.num_up
+        if h % step or w % step:
+            raise ValueError(
+                f"image_size={self.image_size} must be a multiple of {step} "
+                f"(2^{self.num_up} for num_upsampling_layers={self.num_upsampling_layers!r})")
+
+
+@dataclass
+class DataConfig:
+    """Which dataset and SPADE's preprocessing of it."""
+
+    dataset: str = "synthetic"  # synthetic | cityscapes | coco_stuff
+    root: str | None = None  # folder of a real dataset; see data/README.md
+    label_set: str = "synthetic"  # synthetic | cityscapes | coco_stuff
+    preprocess_mode: str = "fixed"  # resize_and_crop | scale_width_and_crop | fixed | none
+    load_size: int = 512
+    crop_size: int = 512
+    aspect_ratio: float = 2.0
+    flip: bool = True
+    num_workers: int = 0
+    synthetic_length: int = 100_000  # scenes per "epoch" of the procedural set
+    synthetic_seed: int = 0
+
+
+@dataclass
+class TrainConfig:
+    """SPADE's training recipe plus bookkeeping."""
+
+    generator: str = "posgen"  # posgen | spade
+    batch_size: int = 32  # global batch, split across processes
+    epochs: int = 50
+    steps: int | None = None  # overrides epochs when set
+    decay_start: float = 0.5  # fraction of training after which lr decays linearly to 0
+    lr: float = 2e-4
+    ttur: bool = True  # G lr = lr/2, D lr = lr*2, betas (0, 0.9); else lr, (0.5, 0.999)
+    beta1: float = 0.0
+    beta2: float = 0.9
+    gan_mode: str = "hinge"
+    d_steps_per_g: int = 1
+    lambda_feat: float = 10.0  # feature matching; 0 disables it
+    lambda_vgg: float = 10.0  # used only when vgg_weights points to a file
+    vgg_weights: str | None = None
+    lambda_kld: float = 0.05
+    lambda_l1: float = 0.0  # L1 to the real photo (not in SPADE; see the synthetic preset)
+    ema_decay: float | None = None
+    amp: str = "auto"  # auto | off | bf16 | fp16
+    channels_last: bool = True
+    seed: int = 0
+    log_every: int = 10
+    sample_every: int = 500
+    ckpt_every: int = 1000
+    keep: int = 2
+
+
+@dataclass
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    name: str = "custom"
+
+    def validate(self) -> "Config":
+        self.model.validate()
+        if self.train.generator not in ("posgen", "spade"):
+            raise ValueError(f"train.generator={self.train.generator!r}: choose 'posgen' or 'spade'")
+        if self.train.gan_mode not in GAN_MODES:
+            raise ValueError(f"train.gan_mode={self.train.gan_mode!r}: choose one of {GAN_MODES}")
+        return self
+
+    def to_dict(self) -> dict:
+        """Plain data (lists, numbers, strings) for checkpoints and logs."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Config":
+        model = dict(d["model"])
+        model["image_size"] = tuple(model["image_size"])
+        return cls(model=ModelConfig(**model), data=DataConfig(**d["data"]),
+                   train=TrainConfig(**d["train"]), name=d.get("name", "custom"))
+
+
+def config_diff(a: Config, b: Config, sections: tuple[str, ...] = ("model",)) -> list[str]:
+    """Human-readable list of fields that differ, e.g. ``['model.ngf: 64 != 32']``."""
+    da, db = a.to_dict(), b.to_dict()
+    out = []
+    for s in sections:
+        for k in sorted(set(da[s]) | set(db[s])):
+            va, vb = da[s].get(k), db[s].get(k)
+            if va != vb:
+                out.append(f"{s}.{k}: {va!r} != {vb!r}")
+    return out
+
+
+def _tiny() -> Config:
+    return Config(
+        name="tiny",
+        model=ModelConfig(
+            label_nc=35, use_instance=True, image_size=(32, 64), num_upsampling_layers="normal",
+            ngf=4, spade_hidden=8, spade_norm="batch", head_feat_fourier=16,
+            head_coord_fourier=16, head_hidden=16, ndf=4, num_D=2, n_layers_D=3,
+            z_dim=8, encoder_crop_size=64),
+        data=DataConfig(dataset="synthetic", label_set="synthetic", load_size=64,
+                        crop_size=64, aspect_ratio=2.0, synthetic_length=64),
+        train=TrainConfig(batch_size=2, steps=4, log_every=1, sample_every=2, ckpt_every=2),
+    )
+
+
+def _synthetic() -> Config:
+    return Config(
+        name="synthetic",
+        model=ModelConfig(
+            label_nc=35, use_instance=True, image_size=(64, 128), num_upsampling_layers="normal",
+            ngf=16, spade_hidden=32, spade_norm="batch", head_feat_fourier=64,
+            head_coord_fourier=32, head_hidden=64, head_coord_scale=2.0, ndf=32, num_D=2,
+            n_layers_D=3),
+        data=DataConfig(dataset="synthetic", label_set="synthetic", load_size=128,
+                        crop_size=128, aspect_ratio=2.0, synthetic_length=100_000),
+        train=TrainConfig(batch_size=4, steps=600, log_every=10, sample_every=100,
+                          ckpt_every=100),
+    )
+
+
+def _cityscapes() -> Config:
+    # SPADE: label_nc 35, no dontcare, instance edges, crop 512 aspect 2
+    # ("fixed" preprocess), num_upsampling_layers "more", ngf 64.
+    return Config(
+        name="cityscapes",
+        model=ModelConfig(label_nc=35, contain_dontcare_label=False, use_instance=True,
+                          image_size=(256, 512), num_upsampling_layers="more",
+                          spade_norm="syncbatch"),
+        data=DataConfig(dataset="cityscapes", label_set="cityscapes", preprocess_mode="fixed",
+                        load_size=512, crop_size=512, aspect_ratio=2.0),
+        train=TrainConfig(epochs=50, batch_size=32, sample_every=2000, ckpt_every=2000),
+    )
+
+
+def _coco_stuff() -> Config:
+    # SPADE: label_nc 182 + dontcare (255), instance edges, load 286 crop 256
+    # ("resize_and_crop"), aspect 1, num_upsampling_layers "normal", ngf 64.
+    return Config(
+        name="coco_stuff",
+        model=ModelConfig(label_nc=182, contain_dontcare_label=True, use_instance=True,
+                          image_size=(256, 256), num_upsampling_layers="normal",
+                          spade_norm="syncbatch"),
+        data=DataConfig(dataset="coco_stuff", label_set="coco_stuff",
+                        preprocess_mode="resize_and_crop", load_size=286, crop_size=256,
+                        aspect_ratio=1.0),
+        train=TrainConfig(epochs=25, batch_size=32, sample_every=2000, ckpt_every=2000),
+    )
+
+
+PRESETS = {"tiny": _tiny, "synthetic": _synthetic, "cityscapes": _cityscapes,
+           "coco_stuff": _coco_stuff}
+
+
+def preset(name: str) -> Config:
+    """A fresh :class:`Config` for a named preset (``tiny``, ``synthetic``, ``cityscapes``, ``coco_stuff``)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]().validate()
+
+
+def fast_mode() -> bool:
+    """True when ``POSGEN_FAST=1``: tests and CI run every cell with tiny budgets."""
+    return os.environ.get("POSGEN_FAST", "0") not in ("", "0", "false", "False")
+
+
+def budget(full: int, fast: int) -> int:
+    """A step/image budget: ``fast`` under ``POSGEN_FAST=1``, else ``full``."""
+    return fast if fast_mode() else full

@@ -1,0 +1,27 @@
+"""Shared fixtures. Every test runs with POSGEN_FAST=1 (tiny budgets)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ["POSGEN_FAST"] = "1"
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def golden_dir() -> Path:
+    path = Path(os.environ.get("POSGEN_GOLDEN_DIR", ROOT / "tests" / "golden" / "spade"))
+    if not (path / "inputs.pt").is_file():
+        pytest.fail(f"SPADE reference tensors not found in {path}; set POSGEN_GOLDEN_DIR")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+    yield
