@@ -30,11 +30,12 @@ FULL_WINDOW = (-1.0, -1.0, 1.0, 1.0)
 
 
 def coordinate_grid(size: tuple[int, int], window=FULL_WINDOW, device=None,
-                    dtype=torch.float32) -> torch.Tensor:
+                    dtype=torch.float32, rows: slice | None = None) -> torch.Tensor:
     """Pixel-centre coordinates of an ``size=(H, W)`` image covering ``window``.
 
     Returns a (2, H, W) tensor: ``grid[0]`` is x (varies along W), ``grid[1]`` is y.
-    A 1-pixel axis sits at the window's start coordinate.
+    A 1-pixel axis sits at the window's start coordinate. ``rows`` returns only
+    that band of rows, (2, r, W), with the same values as the full grid.
     """
     height, width = size
     if height < 1 or width < 1:
@@ -42,6 +43,8 @@ def coordinate_grid(size: tuple[int, int], window=FULL_WINDOW, device=None,
     x0, y0, x1, y1 = (float(v) for v in window)
     xs = torch.linspace(x0, x1, width, device=device, dtype=dtype)  # (W,)
     ys = torch.linspace(y0, y1, height, device=device, dtype=dtype)  # (H,)
+    if rows is not None:
+        ys = ys[rows]  # (r,)
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")  # (H, W) each
     return torch.stack([grid_x, grid_y])  # (2, H, W)
 

@@ -49,12 +49,30 @@ def param_free_norm(kind: str, channels: int) -> nn.Module:
     raise ValueError(f"unknown SPADE norm {kind!r}: choose batch, syncbatch or instance")
 
 
+def converge_spectral_norm(module: nn.Module, iterations: int = 15) -> None:
+    """Run power iterations on every spectral-normed layer's ``weight_u``/``weight_v``.
+
+    Fresh random u, v make the eval-mode sigma estimate meaningless (an untrained
+    model in eval mode would produce activations of 1e12); the parametrization
+    version of spectral norm in PyTorch runs 15 iterations at init for this reason.
+    """
+    for m in module.modules():
+        if not hasattr(m, "weight_orig"):
+            continue
+        w = m.weight_orig.detach().flatten(1)  # (out, in * k * k)
+        u, v = m.weight_u, m.weight_v
+        with torch.no_grad():
+            for _ in range(iterations):
+                v.copy_(F.normalize(w.t() @ u, dim=0, eps=1e-12))
+                u.copy_(F.normalize(w @ v, dim=0, eps=1e-12))
+
+
 def init_weights(module: nn.Module, init_type: str = "xavier", gain: float = 0.02) -> None:
     """SPADE's initialization: every Conv/Linear weight re-drawn, biases zero.
 
     For spectral-normed layers the raw ``weight_orig`` is initialized (as in the
     official code, whose init writes through ``weight.data``, which shares
-    storage with ``weight_orig``).
+    storage with ``weight_orig``), then its u/v are converged.
     """
     for m in module.modules():
         if not isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -75,6 +93,7 @@ def init_weights(module: nn.Module, init_type: str = "xavier", gain: float = 0.0
                 raise ValueError(f"unknown init_type {init_type!r}")
             if m.bias is not None:
                 m.bias.zero_()
+    converge_spectral_norm(module)
 
 
 class SPADE(nn.Module):

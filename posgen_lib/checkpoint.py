@@ -1,0 +1,138 @@
+"""Checkpoints that lose nothing.
+
+A checkpoint is one file holding plain data only (tensors, numbers, strings,
+lists, dicts), so it loads with ``torch.load(..., weights_only=True)``:
+
+    format       "posgen-checkpoint-v1"
+    config       Config.to_dict()
+    generator    state dict            discriminator, encoder, ema   state dicts (or None)
+    opt_G, opt_D optimizer state dicts
+    step, epoch, position              position = batches already consumed in this epoch
+    rng          torch (and CUDA) generator states, Python's random state
+    log          the last logged losses
+
+Writes are atomic: the bytes go to a temporary file in the same folder, are
+flushed to disk, and only then renamed over the target (``os.replace`` is
+atomic on POSIX and Windows). A kill -9 in the middle of a write leaves the
+previous checkpoint untouched; the stray temporary file is ignored and removed
+by the next save. Old checkpoints beyond ``keep`` are deleted only after the
+new one is safely on disk.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import torch
+
+FORMAT = "posgen-checkpoint-v1"
+MODEL_FORMAT = "posgen-model-v1"  # a generator for inference: config + weights + model card
+_STEP_FILE = re.compile(r"^step_(\d+)\.pt$")
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be used: unreadable, not ours, or for another model."""
+
+
+def save_checkpoint(path: str | Path, state: dict) -> Path:
+    """Atomically write ``state`` to ``path`` (temp file + fsync + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # e.g. Windows cannot open directories
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def load_checkpoint(path: str | Path, map_location="cpu", formats=(FORMAT,)) -> dict:
+    """Load a checkpoint with ``weights_only=True``; a clear error if it is not usable."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # truncated zip, wrong format, pickled objects ...
+        raise CheckpointError(f"cannot read checkpoint {path} ({type(err).__name__}: "
+                              f"{str(err).splitlines()[0][:200]}); it may be truncated or not a "
+                              "PosGen checkpoint") from None
+    if not isinstance(state, dict) or state.get("format") not in formats:
+        raise CheckpointError(f"{path} is not a PosGen checkpoint (expected format {' or '.join(formats)})")
+    return state
+
+
+def save_model(path: str | Path, generator, cfg, kind: str, card: dict | None = None,
+               half: bool = False) -> Path:
+    """Write a generator for inference (``half=True`` stores float16 weights, loaded back as float32)."""
+    weights = {k: v.detach().cpu() for k, v in generator.state_dict().items()}
+    if half:
+        weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
+    return save_checkpoint(path, {"format": MODEL_FORMAT, "config": cfg.to_dict(), "kind": kind,
+                                  "generator": weights, "card": card or {}})
+
+
+def load_generator(path: str | Path, device="cpu"):
+    """(generator in eval mode, Config, card) from a model file or a training checkpoint.
+
+    From a training checkpoint the EMA weights are used when present.
+    """
+    from .config import Config
+    from .generator import build_generator
+
+    state = load_checkpoint(path, formats=(MODEL_FORMAT, FORMAT))
+    cfg = Config.from_dict(state["config"])
+    kind = state.get("kind", cfg.train.generator)
+    generator = build_generator(cfg.model, kind)
+    weights = state.get("ema") or state["generator"]
+    try:
+        generator.load_state_dict(weights)
+    except RuntimeError as err:
+        raise CheckpointError(f"{path}: weights do not fit the model its config describes "
+                              f"({str(err).splitlines()[0]})") from None
+    return generator.to(device).eval(), cfg, state.get("card", {})
+
+
+def step_path(folder: str | Path, step: int) -> Path:
+    return Path(folder) / f"step_{step:07d}.pt"
+
+
+def list_checkpoints(folder: str | Path) -> list[Path]:
+    """``step_*.pt`` files in ``folder``, oldest step first (temporary files excluded)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _STEP_FILE.match(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def latest_checkpoint(folder: str | Path) -> Path | None:
+    found = list_checkpoints(folder)
+    return found[-1] if found else None
+
+
+def prune_checkpoints(folder: str | Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` step checkpoints and stray temporary files."""
+    folder = Path(folder)
+    for old in list_checkpoints(folder)[:-keep] if keep > 0 else []:
+        old.unlink()
+    for stray in folder.glob(".step_*.pt.*.tmp"):
+        stray.unlink(missing_ok=True)

@@ -1,0 +1,87 @@
+"""Where and how code runs: device choice, mixed precision, torch.distributed.
+
+* Device: ``POSGEN_DEVICE`` if set, else CUDA when available, else CPU.
+* Mixed precision (``amp``): ``auto`` picks bfloat16 on GPUs that support it,
+  float16 (with a gradient scaler) on older GPUs, and bfloat16 on CPUs with
+  native bfloat16 kernels (oneDNN AVX512-BF16/AMX); elsewhere float32, because
+  bfloat16 convolutions fall back to a slow reference kernel on such CPUs.
+* Distributed: ``torchrun`` sets ``WORLD_SIZE``/``RANK``/``LOCAL_RANK``;
+  :func:`init_distributed` then joins the process group (NCCL on GPUs, gloo on CPU).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+def default_device(requested: str | None = None) -> torch.device:
+    """``requested`` (e.g. "cpu", "cuda:1"), else ``POSGEN_DEVICE``, else CUDA if available, else CPU."""
+    name = requested or os.environ.get("POSGEN_DEVICE")
+    if name:
+        device = torch.device(name)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} requested but CUDA is not available; use --device cpu")
+        return device
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def cpu_has_fast_bf16() -> bool:
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def autocast_dtype(device: torch.device, amp: str = "auto") -> torch.dtype | None:
+    """The autocast dtype for ``amp`` in {auto, off, bf16, fp16} on ``device`` (None = float32)."""
+    if amp == "off":
+        return None
+    if amp == "bf16":
+        return torch.bfloat16
+    if amp == "fp16":
+        if device.type != "cuda":
+            raise ValueError("amp='fp16' needs a CUDA device; use amp='bf16' or 'off' on CPU")
+        return torch.float16
+    if amp != "auto":
+        raise ValueError(f"amp={amp!r}: choose auto, off, bf16 or fp16")
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if device.type == "cpu" and cpu_has_fast_bf16() else None
+
+
+@dataclass
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def init_distributed(device: torch.device) -> tuple[DistInfo, torch.device]:
+    """Join the torchrun process group when launched by torchrun; returns (info, this rank's device)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo(), device
+    info = DistInfo(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    if device.type == "cuda":
+        torch.cuda.set_device(info.local_rank)
+        device = torch.device("cuda", info.local_rank)
+    return info, device
+
+
+def any_rank(flag: bool, info: DistInfo, device: torch.device) -> bool:
+    """True if ``flag`` is true on any process (a collective: every rank must call it)."""
+    if not info.distributed:
+        return flag
+    t = torch.tensor([float(flag)], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
