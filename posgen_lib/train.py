@@ -121,6 +121,15 @@ class Trainer:
         if t.batch_size % self.info.world_size:
             raise ValueError(f"batch size {t.batch_size} is not divisible by {self.info.world_size} processes")
 
+        if dataset is None:  # first, so that a missing dataset fails before the models are built
+            from .data.build import build_dataset
+            dataset = build_dataset(cfg, "train")
+        self.dataset = dataset
+        self.batches = EpochBatches(dataset, t.batch_size // self.info.world_size, t.seed, self.info)
+        self.total = t.steps if t.steps is not None else t.epochs * self.batches.steps_per_epoch
+        if self.total < 0:
+            raise ValueError(f"steps must be >= 0, got {self.total}")
+
         torch.manual_seed(t.seed)  # identical initial weights on every rank
         self.G = build_generator(cfg.model, t.generator).to(self.device)
         self.D = MultiscaleDiscriminator(cfg.model).to(self.device)
@@ -135,14 +144,6 @@ class Trainer:
         self.scaler_D = torch.amp.GradScaler(self.device.type, enabled=fp16)
         self.objective = GANObjective(t).to(self.device)
 
-        if dataset is None:
-            from .data.build import build_dataset
-            dataset = build_dataset(cfg, "train")
-        self.dataset = dataset
-        self.batches = EpochBatches(dataset, t.batch_size // self.info.world_size, t.seed, self.info)
-        self.total = t.steps if t.steps is not None else t.epochs * self.batches.steps_per_epoch
-        if self.total < 0:
-            raise ValueError(f"steps must be >= 0, got {self.total}")
         self.step = self.epoch = self.position = 0
         self.log_rows: list[dict] = []
         self._stop_signal: int | None = None
