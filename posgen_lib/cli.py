@@ -212,7 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_demo(sub)
     add_train(sub)
     add_render(sub)
+    from . import bench
     from .data import prepare
+
+    bench.add_subcommands(sub)
 
     prepare.add_subcommands(sub)
     return parser

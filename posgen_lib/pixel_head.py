@@ -63,11 +63,19 @@ class PixelHead(nn.Module):
         return F.linear(pos, w_pos, self.fc1.bias)
 
     def from_preactivation(self, feat_pre: torch.Tensor, pos_term: torch.Tensor) -> torch.Tensor:
-        """RGB from ``feat_pre = W_f f + b_f`` (..., feat_fourier) and :meth:`position_term` (..., hidden)."""
-        n_feat = self.feat_fourier.out_features
-        h = F.leaky_relu(F.linear(torch.sin(feat_pre), self.fc1.weight[:, :n_feat]) + pos_term, 0.2)
-        h = F.leaky_relu(self.fc2(h), 0.2)
-        return torch.tanh(self.fc3(h))  # (..., 3)
+        """RGB from ``feat_pre = W_f f + b_f`` (..., feat_fourier) and :meth:`position_term` (..., hidden).
+
+        Without autograd (rendering) the same maths runs in place, which halves
+        the memory traffic of the elementwise steps; ``feat_pre`` is overwritten.
+        """
+        w_feat = self.fc1.weight[:, : self.feat_fourier.out_features]
+        if torch.is_grad_enabled():
+            h = F.leaky_relu(F.linear(torch.sin(feat_pre), w_feat) + pos_term, 0.2)
+            h = F.leaky_relu(self.fc2(h), 0.2)
+            return torch.tanh(self.fc3(h))  # (..., 3)
+        h = F.leaky_relu_(F.linear(feat_pre.sin_(), w_feat).add_(pos_term), 0.2)
+        h = F.leaky_relu_(self.fc2(h), 0.2)
+        return self.fc3(h).tanh_()
 
     def forward(self, feat: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
         """Image from a feature map: feat (B, C, H, W), coords (2, H, W) -> (B, 3, H, W)."""
