@@ -218,6 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_subcommands(sub)
 
     prepare.add_subcommands(sub)
+    from . import eval_cli, experiment, segmenter_train
+    for module in (eval_cli, segmenter_train, experiment):
+        module.add_subcommands(sub)
     return parser
 
 

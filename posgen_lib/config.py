@@ -212,12 +212,12 @@ def _synthetic() -> Config:
         name="synthetic",
         model=ModelConfig(
             label_nc=35, use_instance=True, image_size=(64, 128), num_upsampling_layers="normal",
-            ngf=16, spade_hidden=32, spade_norm="batch", head_feat_fourier=64,
+            ngf=12, spade_hidden=48, spade_norm="batch", head_feat_fourier=64,
             head_coord_fourier=32, head_hidden=64, head_coord_scale=2.0, ndf=32, num_D=2,
             n_layers_D=3),
         data=DataConfig(dataset="synthetic", label_set="synthetic", load_size=128,
                         crop_size=128, aspect_ratio=2.0, synthetic_length=100_000),
-        train=TrainConfig(batch_size=4, steps=600, log_every=10, sample_every=100,
+        train=TrainConfig(batch_size=4, steps=500, log_every=10, sample_every=100,
                           ckpt_every=100),
     )
 

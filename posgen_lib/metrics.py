@@ -2,6 +2,13 @@
 
 * :func:`psnr` / :func:`ssim` against ground truth (torchmetrics), for the
   synthetic streets, whose ground truth exists at every resolution.
+* :class:`SegmentationScore`: mIoU and pixel accuracy of a segmenter's
+  prediction on generated images against their label maps, the semantic
+  image synthesis protocol (SPADE, Park et al. CVPR 2019, Sec. 4), accumulated
+  over a dataset in one confusion matrix (IoU_k = TP_k / (TP_k + FP_k + FN_k),
+  mean over the classes that occur in the labels or the predictions).
+  Segmenters live in :mod:`posgen_lib.segmenter`; Frechet distances and KID
+  in :mod:`posgen_lib.fid`.
 * :func:`class_color_error`: for every class present, the mean colour of the
   generated pixels of that class vs the mean colour of the ground-truth
   pixels; the mean absolute difference over classes (0..2 on the [-1, 1] scale).
@@ -34,3 +41,47 @@ def class_color_error(fake: torch.Tensor, real: torch.Tensor, label: torch.Tenso
             mask = lab == cls  # (H, W)
             errors.append((f[:, mask].mean(1) - r[:, mask].mean(1)).abs().mean())
     return float(torch.stack(errors).mean())
+
+
+class SegmentationScore:
+    """Confusion matrix over a dataset -> mIoU and pixel accuracy.
+
+    ``update(pred, target)`` with class-index maps of equal shape; ``target``
+    pixels equal to ``ignore_index`` are skipped.
+    """
+
+    def __init__(self, num_classes: int, ignore_index: int = 255):
+        self.num_classes, self.ignore_index = num_classes, ignore_index
+        self.confusion = torch.zeros(num_classes, num_classes, dtype=torch.long)  # (target, pred)
+
+    def update(self, pred: torch.Tensor, target: torch.Tensor) -> None:
+        if pred.shape != target.shape:
+            raise ValueError(f"prediction {tuple(pred.shape)} and target {tuple(target.shape)} differ in shape")
+        keep = target != self.ignore_index
+        t, p = target[keep].long().cpu(), pred[keep].long().cpu()
+        if t.numel() and (int(t.max()) >= self.num_classes or int(p.max()) >= self.num_classes):
+            raise ValueError(f"class indices must be < num_classes={self.num_classes}")
+        k = self.num_classes
+        self.confusion += torch.bincount(t * k + p, minlength=k * k).reshape(k, k)
+
+    @property
+    def pixels(self) -> int:
+        return int(self.confusion.sum())
+
+    def per_class_iou(self) -> torch.Tensor:
+        """(K,) IoU per class; NaN for classes absent from both labels and predictions."""
+        c = self.confusion.double()
+        tp = c.diag()
+        union = c.sum(0) + c.sum(1) - tp
+        return torch.where(union > 0, tp / union.clamp(min=1), torch.full_like(tp, float("nan")))
+
+    def miou(self) -> float:
+        """Mean IoU over the classes present (in labels or predictions), in [0, 1]."""
+        if self.pixels == 0:
+            raise ValueError("no labelled pixels were scored; call update() first")
+        return float(self.per_class_iou().nanmean())
+
+    def pixel_accuracy(self) -> float:
+        if self.pixels == 0:
+            raise ValueError("no labelled pixels were scored; call update() first")
+        return float(self.confusion.diag().sum()) / self.pixels

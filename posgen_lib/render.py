@@ -98,6 +98,8 @@ def upscale(G, sem: torch.Tensor, scale: float | None = None, size: tuple[int, i
       * ``"bicubic"`` -- the generator's 1x output, bicubically resized (any generator).
       * ``"labels"`` -- the generator run on nearest-upsampled labels: its trunk works at
         the output resolution (SPADE's only way to a larger output; needs sizes divisible by 2^k).
+      * ``"label_guided"`` -- PosGen with each output pixel sampling only features of its own
+        class (:mod:`posgen_lib.guided`); ``guide=`` semantics at the output size, if given.
     """
     height, width = output_size(tuple(sem.shape[-2:]), scale, size)
     if method == "coordinates":
@@ -107,4 +109,9 @@ def upscale(G, sem: torch.Tensor, scale: float | None = None, size: tuple[int, i
                              align_corners=True).clamp(-1, 1)
     if method == "labels":
         return G(F.interpolate(sem, size=(height, width), mode="nearest"), z)
-    raise ValueError(f"unknown method {method!r}: choose coordinates, bicubic or labels")
+    if method == "label_guided":
+        from .guided import render_label_guided
+
+        return render_label_guided(G, sem, (height, width), z=z, **render_kwargs)
+    raise ValueError(f"unknown method {method!r}: choose coordinates, bicubic, labels or label_guided")
+

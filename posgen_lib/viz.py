@@ -3,10 +3,14 @@
 Everything returns numpy arrays or matplotlib figures and can save a PNG, so
 the same function serves the trainer (files on disk), the CLI and notebooks.
 Figures are built with ``matplotlib.figure.Figure`` (no pyplot state), so they
-work under any backend and display in Jupyter as the cell's result.
+work under any backend. A bare ``Figure`` has no image representation of its
+own (pyplot's inline backend normally adds one), so importing posgen_lib in
+IPython registers a PNG formatter for it (:func:`register_notebook_display`):
+a figure returned as a cell's result, or passed to :func:`show`, is drawn.
 """
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -92,3 +96,31 @@ def plot_losses(rows: list[dict], path: str | Path | None = None, title: str = "
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=110)
     return fig
+
+
+def figure_png(fig: Figure, dpi: int = 100) -> bytes:
+    """PNG file contents of a figure (tight bounding box)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def register_notebook_display() -> bool:
+    """Make IPython draw ``Figure`` results as PNG; False outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+    return True
+
+
+def show(*figures: Figure) -> None:
+    """Display figures in a notebook (or do nothing outside IPython)."""
+    if register_notebook_display():
+        from IPython.display import display
+
+        display(*figures)

@@ -19,87 +19,14 @@ from PIL import Image
 import posgen_lib as pg
 from posgen_lib.cli import UserError, main
 from posgen_lib.config import DataConfig
-from posgen_lib.data import Cityscapes, CocoStuff, build_dataset, get_label_set
+from posgen_lib.data import Cityscapes, CocoStuff, build_dataset, fabricate
+from posgen_lib.data.fabricate import (CITY_SPLITS, COCO_SPLITS, ROAD, H, W, city_paths, coco_paths,
+                                       coco_scene, make_cityscapes, make_coco_stuff)
 from posgen_lib.data.prepare import check_dataset, prepare_cityscapes, prepare_coco_stuff
 from posgen_lib.data.transforms import plan_geometry, preprocess
 
-H, W = 32, 64
-ROAD, SKY, CAR, BUILDING = 7, 23, 26, 11
-CITY_SPLITS = {"train": ["aachen_000000_000019", "bremen_000001_000019"],
-               "val": ["frankfurt_000000_000294"]}
-COCO_SPLITS = {"train": ["000000000009", "000000000025"], "val": ["000000000139"]}
-
-
-# --- fabricated datasets ------------------------------------------------------
-
-def scene(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(label, instance): road below, sky above, a building on the left, two cars (asymmetric)."""
-    label = np.full((H, W), SKY, np.uint8)
-    label[H // 2:] = ROAD
-    label[4:H // 2, : 12 + seed] = BUILDING
-    instance = label.astype(np.uint16)
-    for k, x in enumerate((20 + seed, 40)):
-        label[18:26, x:x + 10] = CAR
-        instance[18:26, x:x + 10] = CAR * 1000 + k
-    return label, instance
-
-
-def photo(label: np.ndarray) -> np.ndarray:
-    """Cityscapes colours of the label map, as the "photo"."""
-    return get_label_set("cityscapes").palette()[label]
-
-
-def save(array: np.ndarray, path: Path, **kwargs) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(array).save(path, **kwargs)
-    return path
-
-
-def city_paths(root: Path, split: str, name: str) -> dict[str, Path]:
-    city = name.split("_")[0]
-    gt = root / "gtFine" / split / city
-    return {"image": root / "leftImg8bit" / split / city / f"{name}_leftImg8bit.png",
-            "label": gt / f"{name}_gtFine_labelIds.png",
-            "instance": gt / f"{name}_gtFine_instanceIds.png",
-            "color": gt / f"{name}_gtFine_color.png"}
-
-
-def make_cityscapes(root: Path) -> Path:
-    for split, names in CITY_SPLITS.items():
-        for seed, name in enumerate(names):
-            paths, (label, instance) = city_paths(root, split, name), scene(seed)
-            save(photo(label), paths["image"])
-            save(label, paths["label"])
-            save(instance, paths["instance"])
-            save(photo(label), paths["color"])
-    return root
-
-
-def coco_paths(root: Path, split: str, stem: str) -> dict[str, Path]:
-    return {"image": root / f"{split}_img" / f"{stem}.jpg",
-            "label": root / f"{split}_label" / f"{stem}.png",
-            "instance": root / f"{split}_inst" / f"{stem}.png"}
-
-
-def coco_scene(seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(label, instance) with COCO-Stuff ids: sky-other (156) over grass (123), a person (0), unlabeled (255)."""
-    label = np.full((H, W), 156, np.uint8)
-    label[H // 2:] = 123
-    label[10:30, 8 + seed:16 + seed] = 0
-    label[0:2, 0:4] = 255
-    instance = (label == 0).astype(np.uint8)
-    return label, instance
-
-
-def make_coco_stuff(root: Path, instances: bool = True) -> Path:
-    for split, stems in COCO_SPLITS.items():
-        for seed, stem in enumerate(stems):
-            paths, (label, instance) = coco_paths(root, split, stem), coco_scene(seed)
-            save(np.full((H, W, 3), 90 + 40 * seed, np.uint8), paths["image"], quality=95)
-            save(label, paths["label"])
-            if instances:
-                save(instance, paths["instance"])
-    return root
+# The miniature trees are shared with notebook 04 (posgen_lib/data/fabricate.py).
+scene, photo, save = fabricate.city_scene, fabricate.city_photo, fabricate.save_image
 
 
 @pytest.fixture

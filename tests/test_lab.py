@@ -1,0 +1,84 @@
+"""`make lab` smoke test: JupyterLab starts headless, serves /lab, and loads the widgets extension."""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+pytest.importorskip("jupyterlab", reason="install the notebooks extra: pip install -e '.[notebooks]'")
+
+from posgen_lib import lab  # noqa: E402
+
+WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
+START_TIMEOUT_S = 90
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, ""
+
+
+def test_lab_command_roots_at_the_repository_and_opens_notebooks():
+    argv = lab.lab_command(extra=["--no-browser"])
+    root = lab.repository_root()
+    assert (root / "notebooks").is_dir()
+    assert f"--ServerApp.root_dir={root}" in argv and argv[-1] == "--no-browser"
+    assert "--LabApp.default_url=/lab/tree/notebooks" in argv
+    assert ("--allow-root" in argv) == lab.is_root()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A headless JupyterLab on a free localhost port; always stopped afterwards."""
+    port, token = free_port(), secrets.token_hex(16)
+    argv = lab.lab_command(extra=["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                                  f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"])
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+           "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+    log = (tmp_path / "lab.log").open("w")
+    process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
+    try:
+        yield f"http://127.0.0.1:{port}", token, process, tmp_path / "lab.log"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+def test_lab_serves_and_lists_the_widgets_extension(server):
+    base, token, process, log = server
+    deadline = time.monotonic() + START_TIMEOUT_S
+    status, page = 0, ""
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            status, page = get(f"{base}/lab?token={token}")
+            break
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.5)
+    assert process.poll() is None, f"JupyterLab exited early:\n{log.read_text()[-3000:]}"
+    assert status == 200, f"/lab answered {status}:\n{log.read_text()[-3000:]}"
+    # the page config lists the prebuilt (federated) extensions the browser will load
+    start = page.index('id="jupyter-config-data"')
+    config = json.loads(page[page.index(">", start) + 1: page.index("</script>", start)])
+    names = [ext["name"] for ext in config["federated_extensions"]]
+    assert WIDGETS_EXTENSION in names, names

