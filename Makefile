@@ -3,6 +3,7 @@
 #   make test   unit tests, then every notebook through nbval
 #   make lab    JupyterLab in the project's environment
 #   make bench  side-by-side speed and memory ratios (docs/benchmarks.md)
+#   make pretrained  retrain the shipped models (about an hour on 2 CPU cores; resumable)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -14,7 +15,7 @@ PIP    := $(PY) -m pip --quiet
 CORE_STAMP := $(VENV)/.stamp-core
 DEV_STAMP  := $(VENV)/.stamp-dev
 
-.PHONY: demo test lab bench clean-notebooks check-notebooks distclean
+.PHONY: demo test lab bench pretrained clean-notebooks distclean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +41,9 @@ lab: $(DEV_STAMP)
 
 bench: $(CORE_STAMP)
 	$(VENV)/bin/posgen bench --out docs/benchmarks.md
+
+pretrained: $(CORE_STAMP)
+	$(PY) -m posgen_lib.shipped
 
 clean-notebooks: $(CORE_STAMP)
 	$(PY) -m posgen_lib.nbclean notebooks

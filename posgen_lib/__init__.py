@@ -2,8 +2,9 @@
 
 ``pg.render(G, sem, scale=2)`` and ``pg.upscale(G, sem, 4, method=...)`` come from
 :mod:`posgen_lib.render`.
-``pg.widgets`` (ipywidgets, the notebooks extra) and ``pg.upscaling`` (torchmetrics)
-are imported on first use.
+Heavier or optional submodules (``pg.widgets`` needs the notebooks extra;
+``pg.upscaling``, ``pg.evaluate``, ``pg.metrics``, ``pg.fid``, ``pg.segmenter``
+need torchmetrics) are imported on first use, as is ``pg.pixelwise``.
 """
 from . import compat, data, losses, views, viz
 from .config import Config, DataConfig, ModelConfig, TrainConfig, budget, fast_mode, preset
@@ -29,8 +30,11 @@ __all__ = [
 viz.register_notebook_display()  # figures returned by cells are drawn (no pyplot needed)
 
 
+_LAZY = ("widgets", "upscaling", "evaluate", "metrics", "fid", "segmenter", "pixelwise")
+
+
 def __getattr__(name: str):
-    if name in ("widgets", "upscaling"):  # heavier imports; widgets needs the notebooks extra
+    if name in _LAZY:
         import importlib
 
         return importlib.import_module(f".{name}", __name__)

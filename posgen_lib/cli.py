@@ -67,7 +67,7 @@ def _window(text: str) -> tuple[float, float, float, float]:
 
 # ----- train -----------------------------------------------------------------
 def add_train(sub) -> None:
-    from .config import PRESETS
+    from .config import GENERATORS, PRESETS
 
     p = sub.add_parser(
         "train", help="train PosGen or the SPADE baseline",
@@ -82,7 +82,8 @@ def add_train(sub) -> None:
     budget.add_argument("--steps", type=_non_negative_int, help="number of training steps")
     budget.add_argument("--epochs", type=_positive_int, help="number of epochs (default: the preset's)")
     p.add_argument("--batch", type=_positive_int, help="global batch size (split across processes)")
-    p.add_argument("--generator", choices=["posgen", "spade"], help="posgen (default) or the spade baseline")
+    p.add_argument("--generator", choices=list(GENERATORS),
+                   help="posgen (default), the spade baseline, or the fully pixel-wise generator")
     p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: POSGEN_DEVICE, else CUDA if present)")
     p.add_argument("--resume", nargs="?", const=True, default=False, metavar="CKPT",
                    help="continue from the newest checkpoint in --out (or from CKPT)")

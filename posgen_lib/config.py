@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 SPADE_NORMS = ("batch", "syncbatch", "instance")
 GAN_MODES = ("hinge", "ls", "original")
+GENERATORS = ("posgen", "spade", "pixelwise")
 
 
 @dataclass
@@ -62,6 +63,14 @@ class ModelConfig:
     # Std of the coordinate Fourier weights W_c at init. Large values start
     # the head with high spatial frequencies (axis-aligned stripe artifacts).
     head_coord_scale: float = 2.0
+    # PixelwiseGenerator (posgen_lib.pixelwise; uses head_coord_fourier/scale too):
+    # per-pixel embedding width, modulated layers, and the coarse context grid
+    # (labels pooled pixelwise_context x pixelwise_context; 0 = no context).
+    pixelwise_embed: int = 64
+    pixelwise_hidden: int = 128
+    pixelwise_layers: int = 4
+    pixelwise_context: int = 16
+    pixelwise_context_channels: int = 64
     # Discriminator (multiscale patch GAN) and image encoder.
     ndf: int = 64
     num_D: int = 2
@@ -128,7 +137,7 @@ class DataConfig:
 class TrainConfig:
     """SPADE's training recipe plus bookkeeping."""
 
-    generator: str = "posgen"  # posgen | spade
+    generator: str = "posgen"  # posgen | spade | pixelwise
     batch_size: int = 32  # global batch, split across processes
     epochs: int = 50
     steps: int | None = None  # overrides epochs when set
@@ -163,8 +172,8 @@ class Config:
 
     def validate(self) -> "Config":
         self.model.validate()
-        if self.train.generator not in ("posgen", "spade"):
-            raise ValueError(f"train.generator={self.train.generator!r}: choose 'posgen' or 'spade'")
+        if self.train.generator not in GENERATORS:
+            raise ValueError(f"train.generator={self.train.generator!r}: choose one of {GENERATORS}")
         if self.train.gan_mode not in GAN_MODES:
             raise ValueError(f"train.gan_mode={self.train.gan_mode!r}: choose one of {GAN_MODES}")
         return self
@@ -213,8 +222,8 @@ def _synthetic() -> Config:
         model=ModelConfig(
             label_nc=35, use_instance=True, image_size=(64, 128), num_upsampling_layers="normal",
             ngf=12, spade_hidden=48, spade_norm="batch", head_feat_fourier=64,
-            head_coord_fourier=32, head_hidden=64, head_coord_scale=2.0, ndf=32, num_D=2,
-            n_layers_D=3),
+            head_coord_fourier=32, head_hidden=64, head_coord_scale=2.0, pixelwise_embed=32,
+            pixelwise_hidden=64, ndf=32, num_D=2, n_layers_D=3),
         data=DataConfig(dataset="synthetic", label_set="synthetic", load_size=128,
                         crop_size=128, aspect_ratio=2.0, synthetic_length=100_000),
         train=TrainConfig(batch_size=4, steps=500, log_every=10, sample_every=100,

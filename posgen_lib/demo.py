@@ -25,8 +25,8 @@ import torch
 
 from .config import budget, preset
 from .data.labels import colorize, get_label_set
-from .data.synthetic import SyntheticStreets
 from .data.transforms import to_semantics
+from .evaluate import synthetic_scenes, synthetic_scenes_at
 from .generator import build_generator
 from .metrics import class_color_error, psnr, ssim
 from .render import render
@@ -36,44 +36,36 @@ from .viz import sample_grid, save_png, tile, to_uint8
 SCALES = (1, 2, 4)
 
 
-def held_out_scenes(cfg, count: int, scale: float = 1) -> dict:
-    """The first ``count`` test-split scenes rendered at ``scale`` x the training size, batched."""
-    ds = SyntheticStreets(size=cfg.model.image_size, length=count, seed=cfg.data.synthetic_seed,
-                          split="test")
-    h, w = cfg.model.image_size
-    items = [ds.render(i, size=(round(h * scale), round(w * scale))) for i in range(count)]
-    return {k: torch.stack([it[k] for it in items]) for k in ("label", "instance", "image")}
-
-
 @torch.no_grad()
 def evaluate_against_ground_truth(G, cfg, count: int, device) -> dict:
     """PSNR/SSIM at each scale in :data:`SCALES` and the 1x per-class colour error."""
     G.eval()
-    base = held_out_scenes(cfg, count)
-    sem = to_semantics(base["label"], base["instance"], cfg.data.label_set, cfg.model.use_instance).to(device)
+    scenes_at = synthetic_scenes_at(cfg, count)
+    base = scenes_at(1)
+    sem = to_semantics(base.label, base.instance, cfg.data.label_set, cfg.model.use_instance).to(device)
     out = {}
     for scale in SCALES:
-        truth = base if scale == 1 else held_out_scenes(cfg, count, scale)
+        truth = scenes_at(scale)
         fake = render(G, sem, scale=scale).cpu()
-        out[f"psnr_{scale}x"] = round(psnr(fake, truth["image"]), 3)
-        out[f"ssim_{scale}x"] = round(ssim(fake, truth["image"]), 4)
+        out[f"psnr_{scale}x"] = round(psnr(fake, truth.image), 3)
+        out[f"ssim_{scale}x"] = round(ssim(fake, truth.image), 4)
         if scale == 1:
-            out["class_color_error"] = round(class_color_error(fake, base["image"], base["label"]), 4)
+            out["class_color_error"] = round(class_color_error(fake, base.image, base.label), 4)
     return out
 
 
 @torch.no_grad()
 def resolution_figure(G, cfg, index: int, device) -> np.ndarray:
     """label | PosGen 1x | 2x | 4x | ground truth 4x for one held-out scene (each shown at 4x size)."""
-    scenes = {s: held_out_scenes(cfg, index + 1, s) for s in SCALES}
-    base = scenes[1]
-    sem = to_semantics(base["label"][index:index + 1], base["instance"][index:index + 1],
+    scenes_at = synthetic_scenes_at(cfg, index + 1)
+    base, top = scenes_at(1), scenes_at(4)
+    sem = to_semantics(base.label[index:index + 1], base.instance[index:index + 1],
                        cfg.data.label_set, cfg.model.use_instance).to(device)
-    big = tuple(scenes[4]["label"].shape[-2:])
+    big = tuple(top.label.shape[-2:])
     upsample = lambda img: torch.nn.functional.interpolate(img, size=big, mode="nearest")  # noqa: E731
-    row = [colorize(scenes[4]["label"][index], get_label_set(cfg.data.label_set))]
+    row = [colorize(top.label[index], get_label_set(cfg.data.label_set))]
     row += [to_uint8(upsample(render(G, sem, scale=s).cpu())[0]) for s in SCALES]
-    row.append(to_uint8(scenes[4]["image"][index]))
+    row.append(to_uint8(top.image[index]))
     return tile([row[:3], row[3:]])
 
 
@@ -91,11 +83,11 @@ def run_demo(out_dir: str | Path = "outputs/demo", steps: int | None = None, dev
     G, dev = result.generator, next(result.generator.parameters()).device
     count = budget(16, 2)
 
-    held = held_out_scenes(cfg, budget(6, 2))
-    sem = to_semantics(held["label"], held["instance"], cfg.data.label_set, cfg.model.use_instance).to(dev)
+    held = synthetic_scenes(cfg, budget(6, 2), 1)
+    sem = to_semantics(held.label, held.instance, cfg.data.label_set, cfg.model.use_instance).to(dev)
     with torch.no_grad():
         fake = G(sem).cpu()
-    save_png(sample_grid(held["label"], held["image"], [fake], cfg.data.label_set), out / "samples.png")
+    save_png(sample_grid(held.label, held.image, [fake], cfg.data.label_set), out / "samples.png")
     save_png(resolution_figure(G, cfg, 0, dev), out / "renders.png")
     shutil.copy(out / "train" / "loss_curve.png", out / "loss_curve.png")
 

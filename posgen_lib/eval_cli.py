@@ -51,7 +51,7 @@ def add_subcommands(sub) -> None:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import dataset_scenes, evaluate, synthetic_scenes, text_table
+    from .evaluate import dataset_scenes, evaluate, synthetic_scenes_at, text_table
     from .fid import inception_available
     from .pretrained import load_any
     from .runtime import default_device
@@ -68,12 +68,7 @@ def cmd_eval(args) -> int:
     notes = []
     if synthetic:
         segmenter = load_segmenter(args.segmenter, device)
-        cache = {}
-
-        def scenes_at(scale):
-            if scale not in cache:
-                cache[scale] = synthetic_scenes(cfg, count, scale)
-            return cache[scale]
+        scenes_at = synthetic_scenes_at(cfg, count)
     else:
         if tuple(args.scales) != (1.0,):
             raise ValueError(f"{cfg.data.dataset} has ground truth only at its own resolution: use --scales 1")

@@ -74,6 +74,18 @@ def synthetic_scenes(cfg, count: int, scale: float) -> Scenes:
     return Scenes(*(torch.stack([it[k] for it in items]) for k in ("label", "instance", "image")))
 
 
+def synthetic_scenes_at(cfg, count: int):
+    """``scenes_at(scale)`` for :func:`evaluate`: :func:`synthetic_scenes`, each scale rendered once."""
+    cache: dict[float, Scenes] = {}
+
+    def scenes_at(scale: float) -> Scenes:
+        if scale not in cache:
+            cache[scale] = synthetic_scenes(cfg, count, scale)
+        return cache[scale]
+
+    return scenes_at
+
+
 def dataset_scenes(cfg, count: int) -> Scenes:
     """The first ``count`` validation examples of a real dataset (at its training size)."""
     from .data.build import build_dataset

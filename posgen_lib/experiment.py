@@ -90,7 +90,7 @@ def trained_generator(kind: str, exp: ExperimentConfig, cache: Path, device, pro
 def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experiment",
                    exp: ExperimentConfig | None = None, device=None, progress: bool = True) -> dict:
     from .comparison import comparison_figure, pick_scene
-    from .evaluate import evaluate, ground_truth_rows, synthetic_scenes
+    from .evaluate import evaluate, ground_truth_rows, synthetic_scenes_at
     from .generator import count_parameters
     from .report import write_report
     from .runtime import default_device
@@ -107,12 +107,7 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
                           "train_seconds": None if seconds is None else round(seconds, 1)}
     cfg = training_config("posgen", exp)
     segmenter = load_segmenter(device=device)
-    scenes = {}
-
-    def scenes_at(scale):
-        if scale not in scenes:
-            scenes[scale] = synthetic_scenes(cfg, exp.count, scale)
-        return scenes[scale]
+    scenes_at = synthetic_scenes_at(cfg, exp.count)
 
     eval_start = time.perf_counter()
     rows = evaluate(generators, RUNS, scenes_at, exp.scales, cfg, device, segmenter=segmenter,

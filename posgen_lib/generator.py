@@ -135,13 +135,17 @@ class PosGenGenerator(SPADETrunk):
         return self.pixel_head(feat, coords)
 
 
-def build_generator(cfg: ModelConfig, kind: str = "posgen") -> SPADETrunk:
-    """``kind`` is ``"posgen"`` or ``"spade"``."""
+def build_generator(cfg: ModelConfig, kind: str = "posgen") -> nn.Module:
+    """``kind`` is ``"posgen"``, ``"spade"`` or ``"pixelwise"`` (:mod:`posgen_lib.pixelwise`)."""
     if kind == "posgen":
         return PosGenGenerator(cfg)
     if kind == "spade":
         return SPADEGenerator(cfg)
-    raise ValueError(f"unknown generator {kind!r}: choose 'posgen' or 'spade'")
+    if kind == "pixelwise":
+        from .pixelwise import PixelwiseGenerator
+
+        return PixelwiseGenerator(cfg)
+    raise ValueError(f"unknown generator {kind!r}: choose 'posgen', 'spade' or 'pixelwise'")
 
 
 def count_parameters(module: nn.Module) -> int:

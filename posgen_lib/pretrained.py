@@ -1,10 +1,12 @@
 """Shipped models and ``load_or_train``.
 
 ``pg.pretrained("synthetic")`` returns the small PosGen that ships inside the
-package (``posgen_lib/assets/posgen_synthetic.pt``, float16 weights), trained
-by the project's own ``posgen train --preset synthetic`` command; its model
-card (command, seed, steps, metrics) is in ``docs/model_card_synthetic.md``
-and inside the file (``pg.pretrained("synthetic", with_card=True)``).
+package (``posgen_lib/assets/posgen_synthetic.pt``, float16 weights);
+``"synthetic_pixelwise"`` and ``"synthetic_pixelwise_nocontext"`` are the fully
+pixel-wise generators of notebook 08. All are trained by the project's own
+command (``make pretrained``, :mod:`posgen_lib.shipped`); their model cards
+(command, seed, steps, metrics) are in ``docs/model_card_synthetic.md`` and
+inside the files (``pg.pretrained(name, with_card=True)``).
 
 ``pg.load_or_train(cfg, folder)`` is the notebooks' "load the checkpoint if
 present, else train with the budget" (the UvA DL course pattern).
@@ -17,13 +19,20 @@ from pathlib import Path
 from .checkpoint import CheckpointError, load_generator
 from .config import Config, config_diff
 
-PRETRAINED = {"synthetic": "posgen_synthetic.pt"}
+PRETRAINED = {"synthetic": "posgen_synthetic.pt",  # PosGen
+              "synthetic_pixelwise": "pixelwise_synthetic.pt",  # notebook 08
+              "synthetic_pixelwise_nocontext": "pixelwise_nocontext_synthetic.pt"}
+
+
+def asset_path(name: str) -> Path:
+    """Where the shipped model ``name`` lives inside the package (whether or not it exists)."""
+    if name not in PRETRAINED:
+        raise ValueError(f"no pretrained model {name!r}: available: {', '.join(PRETRAINED)}")
+    return Path(str(resources.files("posgen_lib") / "assets" / PRETRAINED[name]))
 
 
 def pretrained_path(name: str) -> Path:
-    if name not in PRETRAINED:
-        raise ValueError(f"no pretrained model {name!r}: available: {', '.join(PRETRAINED)}")
-    path = Path(str(resources.files("posgen_lib") / "assets" / PRETRAINED[name]))
+    path = asset_path(name)
     if not path.is_file():
         raise FileNotFoundError(f"the pretrained {name!r} model is missing from the package ({path}); "
                                 "reinstall posgen-lib or run `make pretrained`")

@@ -83,6 +83,11 @@ def base_learning_rates(cfg: Config) -> tuple[float, float]:
     return (t.lr / 2, t.lr * 2) if t.ttur else (t.lr, t.lr)
 
 
+def ema_decay_at(step: int, decay: float) -> float:
+    """EMA decay used after ``step`` completed steps: ``min(decay, (1 + step) / (10 + step))``."""
+    return min(decay, (1 + step) / (10 + step))
+
+
 class EpochBatches:
     """Index batches of one epoch: a seeded shuffle sharded across ranks (DistributedSampler),
     cut into per-rank batches, starting at ``position`` (to resume mid-epoch)."""
@@ -245,7 +250,10 @@ class Trainer:
 
     @torch.no_grad()
     def _update_ema(self) -> None:
-        decay = self.cfg.train.ema_decay
+        # Warm-up (TensorFlow's ExponentialMovingAverage with num_updates): early
+        # on the average covers only the steps so far, instead of being mostly
+        # the random initial weights (0.999^500 = 61% of them after 500 steps).
+        decay = ema_decay_at(self.step, self.cfg.train.ema_decay)
         for p_ema, p in zip(self.ema.parameters(), self.G.parameters()):
             p_ema.lerp_(p, 1 - decay)
         for b_ema, b in zip(self.ema.buffers(), self.G.buffers()):

@@ -15,7 +15,7 @@ import torch
 
 import posgen_lib as pg
 from posgen_lib import checkpoint as ckpt
-from posgen_lib.train import Trainer, TrainingDiverged, lr_scale, train
+from posgen_lib.train import Trainer, TrainingDiverged, ema_decay_at, lr_scale, train
 
 from conftest import ROOT
 
@@ -44,6 +44,20 @@ def assert_same_state(a: dict, b: dict) -> None:
 
 def test_lr_schedule_is_constant_then_linear_to_zero():
     assert [lr_scale(s, 10, 0.5) for s in (0, 4, 5, 6, 10)] == [1.0, 1.0, 1.0, 0.8, 0.0]
+
+
+def test_ema_warms_up_instead_of_averaging_the_initial_weights(tmp_path):
+    assert ema_decay_at(0, 0.999) == 0.1 and ema_decay_at(10**6, 0.999) == 0.999
+    trainer = Trainer(tiny(steps=4, ema_decay=0.999), tmp_path, progress=False)
+    initial = {k: v.clone() for k, v in trainer.G.state_dict().items()}
+    trainer.fit()
+    G, ema = trainer.G.state_dict(), trainer.ema.state_dict()
+    moved = [k for k in G if G[k].is_floating_point() and not torch.equal(G[k], initial[k])]
+    assert moved
+    # After 4 steps the average is mostly trained weights: plain decay 0.999 would leave it
+    # at 99.6% of the initial ones.
+    for k in moved:
+        assert (ema[k] - G[k]).norm() < (ema[k] - initial[k]).norm(), k
 
 
 def test_resume_is_bit_exact(tmp_path):

@@ -1,0 +1,191 @@
+"""The models shipped inside the package, rebuilt by one command: ``make pretrained``.
+
+``python -m posgen_lib.shipped [NAME ...] [--runs DIR] [--steps N]`` trains each
+named model with its recorded recipe (:data:`RECIPES`; resumable: an
+interrupted run continues from its last checkpoint in ``--runs``), scores it on
+100 held-out test scenes, and writes
+
+* ``posgen_lib/assets/<file>``: float16 generator weights, config and a model
+  card (command, recipe, seed, steps, training time, metrics, parameters);
+* ``docs/model_card_synthetic.md``: the cards of all shipped generators as a page.
+
+The metrics are the evaluation of notebook 07 (``pg.evaluate``): the shipped
+segmenter's mIoU / pixel accuracy, SegFD (Frechet distance on its features,
+100 images) and PSNR / SSIM against the ground truth, at 1x, 2x and 4x (head on
+the enlarged coordinate grid), plus the per-class colour error at 1x next to
+that of the same architecture untrained.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .checkpoint import save_model
+from .config import Config, preset
+from .generator import build_generator, count_parameters
+from .pretrained import PRETRAINED, asset_path
+
+SCALES = (1.0, 2.0, 4.0)
+EVAL_SCENES = 100
+CARD_PAGE = Path(__file__).resolve().parent.parent / "docs" / "model_card_synthetic.md"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a shipped model is trained: the ``synthetic`` preset plus these changes."""
+
+    generator: str
+    summary: str
+    steps: int = 2000
+    ema_decay: float = 0.999
+    seed: int = 0
+    model_overrides: dict = field(default_factory=dict)
+
+    def config(self, steps: int | None = None) -> Config:
+        cfg = preset("synthetic")
+        cfg.train.generator = self.generator
+        cfg.train.steps = steps if steps is not None else self.steps
+        cfg.train.ema_decay = self.ema_decay
+        cfg.train.seed = self.seed
+        cfg.model = dataclasses.replace(cfg.model, **self.model_overrides)
+        return cfg.validate()
+
+
+RECIPES = {
+    "synthetic": Recipe("posgen", "PosGen: SPADE trunk + per-pixel head"),
+    "synthetic_pixelwise": Recipe(
+        "pixelwise", "fully pixel-wise generator with a 1/16-resolution context code (notebook 08)"),
+    "synthetic_pixelwise_nocontext": Recipe(
+        "pixelwise", "fully pixel-wise generator without context: colour = f(class, edge, position)",
+        model_overrides={"pixelwise_context": 0}),
+}
+
+
+def _train_seconds(run_dir: Path) -> float:
+    """Training time summed from the run's log (``sec_per_step`` x steps per logged row)."""
+    rows = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines() if line.strip()]
+    total, previous = 0.0, 0
+    for row in rows:
+        if row["step"] > previous:
+            total += row["sec_per_step"] * (row["step"] - previous)
+        previous = row["step"]
+    return round(total, 1)
+
+
+@torch.no_grad()
+def score(G, cfg: Config, count: int = EVAL_SCENES) -> dict:
+    """Card metrics of ``G``: per scale mIoU, accuracy, SegFD, PSNR, SSIM; colour error vs untrained."""
+    from .data.transforms import to_semantics
+    from .evaluate import evaluate, synthetic_scenes_at
+    from .metrics import class_color_error
+    from .segmenter import load_segmenter
+
+    scenes_at = synthetic_scenes_at(cfg, count)
+    rows = evaluate({"model": G}, [("model", "coordinates")], scenes_at, SCALES, cfg,
+                    segmenter=load_segmenter(), inception=False, progress=False)
+    base = scenes_at(1.0)
+    sem = to_semantics(base.label, base.instance, cfg.data.label_set, cfg.model.use_instance)
+    torch.manual_seed(cfg.train.seed)
+    untrained = build_generator(cfg.model, cfg.train.generator).eval()
+    metrics = {f"{row['scale']:g}x": {k: round(row[k], 4) for k in ("miou", "pixel_accuracy", "segfd",
+                                                                    "psnr", "ssim")} for row in rows}
+    metrics["class_color_error_1x"] = round(class_color_error(G(sem), base.image, base.label), 4)
+    metrics["class_color_error_1x_untrained"] = round(class_color_error(untrained(sem), base.image,
+                                                                        base.label), 4)
+    metrics["images"] = count
+    return metrics
+
+
+def build(name: str, runs: Path, steps: int | None = None, progress: bool = True) -> dict:
+    """Train (or resume) the recipe ``name`` under ``runs/name``, score it, write its asset; its card."""
+    from .train import train
+
+    recipe = RECIPES[name]
+    cfg = recipe.config(steps)
+    run_dir = runs / name
+    result = train(cfg, run_dir, resume=True, progress=progress)
+    G = result.generator.eval()
+    card = {
+        "name": name,
+        "summary": recipe.summary,
+        "command": f"python -m posgen_lib.shipped {name}" + (f" --steps {steps}" if steps else ""),
+        "generator": cfg.train.generator,
+        "preset": "synthetic",
+        "recipe": {"steps": cfg.train.steps, "batch_size": cfg.train.batch_size, "seed": cfg.train.seed,
+                   "ema_decay": cfg.train.ema_decay, "lambda_feat": cfg.train.lambda_feat,
+                   "lambda_l1": cfg.train.lambda_l1, "gan_mode": cfg.train.gan_mode,
+                   "model_overrides": recipe.model_overrides},
+        "parameters": count_parameters(G),
+        "train_seconds": _train_seconds(run_dir),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "date": datetime.date.today().isoformat(),
+        "metrics": score(G, cfg),
+    }
+    save_model(asset_path(name), G, cfg, cfg.train.generator, card=card, half=True)
+    return card
+
+
+def card_page(cards: list[dict]) -> str:
+    """Markdown for ``docs/model_card_synthetic.md`` from the cards of the shipped generators."""
+    lines = ["# Shipped generators (synthetic streets)", "",
+             "Written by `make pretrained` (`python -m posgen_lib.shipped`) from the cards stored",
+             "inside the model files; `pg.pretrained(NAME, with_card=True)` returns the same data.",
+             "All are trained on CPU with the `synthetic` preset (64x128 procedural street scenes,",
+             "SPADE's recipe: hinge loss + feature matching, TTUR Adam, spectral norm, instance edges,",
+             "no VGG loss, no L1 term) and an EMA of the generator weights (decay 0.999), which is",
+             "what is shipped (float16). Metrics: 100 held-out `test` scenes, the shipped segmenter",
+             "(docs/model_card_segmenter.md); higher is better except SegFD and the colour error.",
+             ""]
+    for card in cards:
+        m, r = card["metrics"], card["recipe"]
+        lines += [f"## `{card['name']}`", "", card["summary"], "",
+                  f"- command: `{card['command']}`",
+                  f"- generator `{card['generator']}`, {card['parameters']:,} parameters; "
+                  f"{r['steps']} steps, batch {r['batch_size']}, seed {r['seed']}, EMA {r['ema_decay']}"
+                  + (f", model changes {r['model_overrides']}" if r["model_overrides"] else ""),
+                  f"- training time {card['train_seconds'] / 60:.0f} min on {card['machine']} ({card['date']})",
+                  f"- per-class colour error at 1x: {m['class_color_error_1x']:.3f} "
+                  f"(untrained: {m['class_color_error_1x_untrained']:.3f})", "",
+                  "| scale | mIoU | pixel acc. | SegFD | PSNR (dB) | SSIM |", "| --- | --- | --- | --- | --- | --- |"]
+        for scale in (f"{s:g}x" for s in SCALES):
+            row = m[scale]
+            lines.append(f"| {scale} | {row['miou']:.3f} | {row['pixel_accuracy']:.3f} | {row['segfd']:.2f} | "
+                         f"{row['psnr']:.2f} | {row['ssim']:.3f} |")
+        lines.append("")
+    lines += ["The segmenter's own mIoU on the ground-truth photos (the ceiling) is in",
+              "docs/model_card_segmenter.md. Notebook 08 compares these models side by side.", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m posgen_lib.shipped", description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", metavar="NAME",
+                        help=f"models to (re)build: {', '.join(RECIPES)} (default: all)")
+    parser.add_argument("--runs", type=Path, default=Path("runs/shipped"), help="training folders (resumable)")
+    parser.add_argument("--steps", type=int, help="override the recipe's steps (for a quick trial)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    unknown = [n for n in args.names if n not in RECIPES]
+    if unknown:
+        parser.error(f"unknown model {', '.join(unknown)}: choose from {', '.join(RECIPES)}")
+    for name in args.names or list(RECIPES):
+        card = build(name, args.runs, args.steps, progress=not args.quiet)
+        print(f"{name}: {asset_path(name)}  {json.dumps(card['metrics'])}")
+    from .checkpoint import MODEL_FORMAT, load_checkpoint
+
+    cards = [load_checkpoint(asset_path(n), formats=(MODEL_FORMAT,))["card"]
+             for n in RECIPES if asset_path(n).is_file()]
+    CARD_PAGE.write_text(card_page(cards))
+    print(f"model cards: {CARD_PAGE}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
