@@ -137,7 +137,9 @@ class DistributionScores:
         from torchmetrics.image.kid import KernelInceptionDistance
 
         self.fid = FrechetInceptionDistance(feature=extractor, reset_real_features=False)
-        self.kid = KernelInceptionDistance(feature=extractor, reset_real_features=False) if kid else None
+        with warnings.catch_warnings():  # "will save all extracted features": intended, sets are small
+            warnings.filterwarnings("ignore", message=".*save all extracted features.*")
+            self.kid = KernelInceptionDistance(feature=extractor, reset_real_features=False) if kid else None
         self.real_count = self.fake_count = 0
 
     def _metrics(self):

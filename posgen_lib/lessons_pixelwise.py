@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import torch
 from matplotlib.figure import Figure
 
@@ -25,34 +24,45 @@ from .render import render
 from .viz import to_uint8
 
 
+VISIBLE = 2 / 255  # one 8-bit grey level on the [-1, 1] scale
+
+
 @torch.no_grad()
-def influence_map(G, label: torch.Tensor, instance: torch.Tensor, pixel: tuple[int, int], to_class: int,
-                  label_set: str = "synthetic", tolerance: float = 1e-4) -> torch.Tensor:
-    """(H, W) bool: output pixels of ``G`` that change when label ``pixel`` (row, col) becomes ``to_class``."""
+def change_magnitude(G, label: torch.Tensor, instance: torch.Tensor, pixel: tuple[int, int], to_class: int,
+                     label_set: str = "synthetic") -> torch.Tensor:
+    """(H, W): largest colour change of each output pixel when label ``pixel`` (row, col) becomes ``to_class``."""
     edited = label.clone()
     edited[pixel] = to_class
     before = G(to_semantics(label[None], instance[None], label_set, G.cfg.use_instance))
     after = G(to_semantics(edited[None], instance[None], label_set, G.cfg.use_instance))
-    return (after - before).abs().amax(dim=1)[0] > tolerance
+    return (after - before).abs().amax(dim=1)[0]
+
+
+def influence_map(G, label: torch.Tensor, instance: torch.Tensor, pixel: tuple[int, int], to_class: int,
+                  label_set: str = "synthetic", tolerance: float = 1e-6) -> torch.Tensor:
+    """(H, W) bool: output pixels whose colour changes by more than ``tolerance`` (float noise) after the edit."""
+    return change_magnitude(G, label, instance, pixel, to_class, label_set) > tolerance
 
 
 def influence_figure(models: dict, label: torch.Tensor, instance: torch.Tensor, pixel: tuple[int, int],
                      to_class: int, label_set: str = "synthetic", height: float = 2.0) -> Figure:
-    """For each model: its image with the output pixels that one label-pixel edit changes in red."""
+    """For each model: log10 of the colour change of every output pixel after one label-pixel edit.
+
+    Titles count the pixels that change at all (above float noise) and those
+    that change visibly (by at least one 8-bit grey level).
+    """
     aspect = label.shape[-1] / label.shape[-2]
-    fig = Figure(figsize=(len(models) * height * aspect + 0.3, height + 0.5))
+    fig = Figure(figsize=(len(models) * height * aspect + 1.2, height + 0.6))
     axes = fig.subplots(1, len(models), squeeze=False)[0]
     for ax, (name, G) in zip(axes, models.items()):
-        changed = influence_map(G, label, instance, pixel, to_class, label_set).numpy()
-        with torch.no_grad():
-            image = to_uint8(G(to_semantics(label[None], instance[None], label_set, G.cfg.use_instance))[0])
-        shown = (0.45 * image).astype(np.uint8)
-        shown[changed] = (255, 40, 40)
-        ax.imshow(shown, interpolation="nearest")
-        ax.plot(pixel[1], pixel[0], marker="+", color="yellow", markersize=10)
-        ax.set_title(f"{name}: {int(changed.sum()):,} pixels change", fontsize=9)
+        change = change_magnitude(G, label, instance, pixel, to_class, label_set)
+        shown = ax.imshow(torch.log10(change + 1e-7).numpy(), vmin=-7, vmax=0, cmap="magma",
+                          interpolation="nearest")
+        ax.plot(pixel[1], pixel[0], marker="+", color="cyan", markersize=10)
+        ax.set_title(f"{name}: {int((change > 1e-6).sum()):,} change,\n"
+                     f"{int((change >= VISIBLE).sum()):,} visibly", fontsize=9)
         ax.set_axis_off()
-    fig.tight_layout()
+    fig.colorbar(shown, ax=list(axes), label="log10 colour change", shrink=0.8)
     return fig
 
 

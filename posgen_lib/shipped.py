@@ -103,8 +103,10 @@ def score(G, cfg: Config, count: int = EVAL_SCENES) -> dict:
     return metrics
 
 
-def build(name: str, runs: Path, steps: int | None = None, progress: bool = True) -> dict:
-    """Train (or resume) the recipe ``name`` under ``runs/name``, score it, write its asset; its card."""
+def build(name: str, runs: Path, steps: int | None = None, progress: bool = True,
+          asset: Path | None = None, count: int = EVAL_SCENES) -> dict:
+    """Train (or resume) the recipe ``name`` under ``runs/name``, score it on ``count`` scenes,
+    write it to ``asset`` (default: its place in the package); returns its card."""
     from .train import train
 
     recipe = RECIPES[name]
@@ -126,9 +128,9 @@ def build(name: str, runs: Path, steps: int | None = None, progress: bool = True
         "train_seconds": _train_seconds(run_dir),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
         "date": datetime.date.today().isoformat(),
-        "metrics": score(G, cfg),
+        "metrics": score(G, cfg, count),
     }
-    save_model(asset_path(name), G, cfg, cfg.train.generator, card=card, half=True)
+    save_model(asset or asset_path(name), G, cfg, cfg.train.generator, card=card, half=True)
     return card
 
 
