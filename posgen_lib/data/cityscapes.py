@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from torch.utils.data import Dataset
 
-from ..config import DataConfig, preset
-from .transforms import Example, check_preprocess, folder_error, load_example
+from ..config import DataConfig
+from .folder import ExampleFolder
+from .transforms import Example
 
 IMAGE_SUFFIX = "_leftImg8bit.png"
 LABEL_SUFFIX = "_gtFine_labelIds.png"
@@ -54,43 +54,13 @@ def find_examples(root: Path, split: str) -> tuple[list[Example], list[str]]:
     return examples, problems
 
 
-def check_root(root: Path, dataset: str) -> None:
-    """FileNotFoundError pointing to data/README.md when the dataset folder is missing."""
-    if not root.is_dir():
-        raise FileNotFoundError(f"{dataset} folder {root} does not exist; get the dataset and "
-                                f"build it with `posgen data prepare {dataset} --src DIR --out "
-                                f"{root}` as data/README.md describes")
-
-
-class Cityscapes(Dataset):
-    """Cityscapes label/instance/photo triples with SPADE's preprocessing.
-
-    Items: ``label`` (H, W) int64 label ids, ``instance`` (H, W) int64,
-    ``image`` (3, H, W) float32 in [-1, 1], ``path`` (the photo). ``cfg``
-    defaults to the ``cityscapes`` preset's data config; ``transform=False``
-    returns the files at their own size. Only the ``train`` split is flipped
-    and randomly cropped. ``generator`` makes the random draws reproducible
-    in one process (leave it None with DataLoader workers).
-    """
+class Cityscapes(ExampleFolder):
+    """Cityscapes label/instance/photo triples with SPADE's preprocessing (see :class:`ExampleFolder`)."""
 
     label_set = "cityscapes"
+    color_map_hint = COLOR_MAP_HINT
+    find_examples = staticmethod(find_examples)
 
     def __init__(self, root: str | Path, split: str = "train", cfg: DataConfig | None = None,
                  transform: bool = True, generator: torch.Generator | None = None):
-        self.root, self.split = Path(root), split
-        self.cfg = cfg if cfg is not None else preset("cityscapes").data
-        self.transform, self.generator = transform, generator
-        if transform:
-            check_preprocess(self.cfg)
-        check_root(self.root, "cityscapes")
-        self.examples, problems = find_examples(self.root, split)
-        if problems:
-            raise folder_error(problems, self.root, "cityscapes")
-
-    def __len__(self) -> int:
-        return len(self.examples)
-
-    def __getitem__(self, index: int) -> dict:
-        return load_example(self.examples[index], self.label_set,
-                            self.cfg if self.transform else None, train=self.split == "train",
-                            generator=self.generator, hint=COLOR_MAP_HINT)
+        super().__init__(root, split, cfg, transform, generator)

@@ -13,11 +13,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from torch.utils.data import Dataset
 
-from ..config import DataConfig, preset
-from .cityscapes import check_root
-from .transforms import Example, check_preprocess, folder_error, load_example
+from ..config import DataConfig
+from .folder import ExampleFolder
+from .transforms import Example
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 COLOR_MAP_HINT = ("; use the label-id PNGs of stuffthingmaps_trainval2017.zip, not a colour "
@@ -51,34 +50,17 @@ def find_examples(root: Path, split: str) -> tuple[list[Example], list[str]]:
     return examples, problems
 
 
-class CocoStuff(Dataset):
-    """COCO-Stuff label/instance/photo triples with SPADE's preprocessing.
+class CocoStuff(ExampleFolder):
+    """COCO-Stuff label/instance/photo triples with SPADE's preprocessing (see :class:`ExampleFolder`).
 
-    Items: ``label`` (H, W) int64 ids 0..181 or 255 (unlabeled; ``to_semantics``
-    maps it to the dontcare channel), ``instance`` (H, W) int64 (zeros without
-    a ``{split}_inst`` folder), ``image`` (3, H, W) float32 in [-1, 1], ``path``.
-    ``cfg`` defaults to the ``coco_stuff`` preset's data config; see
-    :class:`~posgen_lib.data.Cityscapes` for ``transform`` and ``generator``.
+    ``label`` holds ids 0..181 or 255 (unlabeled; ``to_semantics`` maps it to
+    the dontcare channel); ``instance`` is zeros without a ``{split}_inst`` folder.
     """
 
     label_set = "coco_stuff"
+    color_map_hint = COLOR_MAP_HINT
+    find_examples = staticmethod(find_examples)
 
     def __init__(self, root: str | Path, split: str = "val", cfg: DataConfig | None = None,
                  transform: bool = True, generator: torch.Generator | None = None):
-        self.root, self.split = Path(root), split
-        self.cfg = cfg if cfg is not None else preset("coco_stuff").data
-        self.transform, self.generator = transform, generator
-        if transform:
-            check_preprocess(self.cfg)
-        check_root(self.root, "coco_stuff")
-        self.examples, problems = find_examples(self.root, split)
-        if problems:
-            raise folder_error(problems, self.root, "coco_stuff")
-
-    def __len__(self) -> int:
-        return len(self.examples)
-
-    def __getitem__(self, index: int) -> dict:
-        return load_example(self.examples[index], self.label_set,
-                            self.cfg if self.transform else None, train=self.split == "train",
-                            generator=self.generator, hint=COLOR_MAP_HINT)
+        super().__init__(root, split, cfg, transform, generator)
