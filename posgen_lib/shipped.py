@@ -48,6 +48,13 @@ class Recipe:
     seed: int = 0
     model_overrides: dict = field(default_factory=dict)
 
+    def train_command(self, run_dir: Path, steps: int | None = None) -> str | None:
+        """The equivalent ``posgen train`` command line (None when the CLI cannot express the recipe)."""
+        if self.model_overrides:
+            return None
+        return (f"posgen train --preset synthetic --generator {self.generator} --steps {steps or self.steps} "
+                f"--ema {self.ema_decay} --seed {self.seed} --out {run_dir}")
+
     def config(self, steps: int | None = None) -> Config:
         cfg = preset("synthetic")
         cfg.train.generator = self.generator
@@ -118,6 +125,7 @@ def build(name: str, runs: Path, steps: int | None = None, progress: bool = True
         "name": name,
         "summary": recipe.summary,
         "command": f"python -m posgen_lib.shipped {name}" + (f" --steps {steps}" if steps else ""),
+        "train_command": recipe.train_command(run_dir, steps),
         "generator": cfg.train.generator,
         "preset": "synthetic",
         "recipe": {"steps": cfg.train.steps, "batch_size": cfg.train.batch_size, "seed": cfg.train.seed,
@@ -134,6 +142,14 @@ def build(name: str, runs: Path, steps: int | None = None, progress: bool = True
     return card
 
 
+def _train_command_note(card: dict) -> str:
+    if "train_command" not in card:
+        return ""
+    if card["train_command"] is None:
+        return " (trained through the Python API: `posgen train` has no flag for the model change)"
+    return f" (its training step alone: `{card['train_command']}`)"
+
+
 def card_page(cards: list[dict]) -> str:
     """Markdown for ``docs/model_card_synthetic.md`` from the cards of the shipped generators."""
     lines = ["# Shipped generators (synthetic streets)", "",
@@ -148,7 +164,8 @@ def card_page(cards: list[dict]) -> str:
     for card in cards:
         m, r = card["metrics"], card["recipe"]
         lines += [f"## `{card['name']}`", "", card["summary"], "",
-                  f"- command: `{card['command']}`",
+                  f"- command: `{card['command']}`"
+                  + _train_command_note(card),
                   f"- generator `{card['generator']}`, {card['parameters']:,} parameters; "
                   f"{r['steps']} steps, batch {r['batch_size']}, seed {r['seed']}, EMA {r['ema_decay']}"
                   + (f", model changes {r['model_overrides']}" if r["model_overrides"] else ""),
