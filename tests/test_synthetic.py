@@ -203,3 +203,10 @@ def test_gallery_writes_a_png(tmp_path):
     path = save_gallery(tmp_path / "gallery.png", n=2, seed=0)
     with Image.open(path) as image:
         assert image.format == "PNG" and image.width > 500 and image.height > 500
+
+
+def test_gallery_command_writes_the_docs_png(tmp_path, capsys):
+    from posgen_lib.cli import main
+
+    assert main(["data", "gallery", "--out", str(tmp_path / "g.png"), "--scenes", "1"]) == 0
+    assert (tmp_path / "g.png").is_file() and "g.png" in capsys.readouterr().out

@@ -408,9 +408,16 @@ def _run_prepare(args) -> int:
     return 0
 
 
+def _run_gallery(args) -> int:
+    from .synthetic import save_gallery
+
+    print(save_gallery(args.out, n=args.scenes, seed=args.seed))
+    return 0
+
+
 def add_subcommands(subparsers) -> None:
-    """Add ``posgen data check`` and ``posgen data prepare`` to the ``posgen`` parser."""
-    data = subparsers.add_parser("data", help="check or prepare a real dataset folder")
+    """Add ``posgen data check``, ``prepare`` and ``gallery`` to the ``posgen`` parser."""
+    data = subparsers.add_parser("data", help="check or prepare a real dataset folder; synthetic gallery")
     actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check", help="validate a dataset folder; exit status 1 when problems were found")
@@ -431,3 +438,9 @@ def add_subcommands(subparsers) -> None:
     prepare.add_argument("--split", nargs="+", default=list(DEFAULT_SPLITS),
                          help=f"splits to prepare (default: {' '.join(DEFAULT_SPLITS)})")
     prepare.set_defaults(func=_run_prepare)
+    gallery = actions.add_parser(
+        "gallery", help="PNG of procedural street scenes (labels, photos, one scene at 1x and 4x)")
+    gallery.add_argument("--out", default="docs/img/synthetic_gallery.png", help="PNG to write")
+    gallery.add_argument("--scenes", type=int, default=6, help="scenes to show (default 6)")
+    gallery.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    gallery.set_defaults(func=_run_gallery)
