@@ -160,6 +160,7 @@ def card_page(cards: list[dict]) -> str:
              "no VGG loss, no L1 term) and an EMA of the generator weights (decay 0.999), which is",
              "what is shipped (float16). Metrics: 100 held-out `test` scenes, the shipped segmenter",
              "(docs/model_card_segmenter.md); higher is better except SegFD and the colour error.",
+             "Training times are wall-clock and include any other jobs sharing the machine.",
              ""]
     for card in cards:
         m, r = card["metrics"], card["recipe"]

@@ -32,7 +32,9 @@ def test_shipped_model_loads_renders_and_beats_untrained(name):
         torch.manual_seed(0)
         untrained = class_color_error(pg.build_generator(cfg.model, cfg.train.generator).eval()(sem),
                                       scenes.image, scenes.label)
-    assert trained < 0.6 * untrained, (trained, untrained)
+    # "Clearly better": PosGen halves the error; the small pixel-wise models (notebook 08) cut it
+    # by a quarter or more.
+    assert trained < (0.6 if recipe.generator == "posgen" else 0.8) * untrained, (trained, untrained)
 
 
 def test_unknown_pretrained_name_lists_the_choices():
