@@ -243,6 +243,23 @@ def _cmd_bench(args) -> int:
     header = f"Machine: {machine_description()}\nPreset: {args.preset}\n"
     print(header + "\n" + table)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(header + "\n" + table + "\n")
+        write_record(args.out, header + "\n" + table)
     return 0
+
+
+BEGIN, END = "<!-- posgen bench: begin -->", "<!-- posgen bench: end -->"
+
+
+def write_record(path: Path, record: str) -> Path:
+    """Put ``record`` between the :data:`BEGIN`/:data:`END` markers of ``path``, keeping the prose
+    around them (a new file holds just the marked record)."""
+    block = f"{BEGIN}\n{record}\n{END}"
+    text = path.read_text() if path.is_file() else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from .fourier import FULL_WINDOW, coordinate_grid, sample_at
 
-DEFAULT_CHUNK_PIXELS = 1 << 14  # pixels per band: ~25 MB of head activations for the synthetic preset
+DEFAULT_CHUNK_PIXELS = 1 << 13  # pixels per band: one 64x128 image; ~13 MB of head activations for the synthetic preset
 DEFAULT_MAX_OUTPUT_PIXELS = 1 << 28  # ~1 GiB of float32 RGB per image
 
 
