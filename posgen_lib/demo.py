@@ -20,18 +20,17 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from .config import budget, preset
-from .data.labels import colorize, get_label_set
 from .data.transforms import to_semantics
 from .evaluate import synthetic_scenes, synthetic_scenes_at
 from .generator import build_generator
 from .metrics import class_color_error, psnr, ssim
 from .render import render
 from .train import train
-from .viz import sample_grid, save_png, tile, to_uint8
+from .views import row_figure
+from .viz import sample_grid, save_png
 
 SCALES = (1, 2, 4)
 
@@ -55,18 +54,16 @@ def evaluate_against_ground_truth(G, cfg, count: int, device) -> dict:
 
 
 @torch.no_grad()
-def resolution_figure(G, cfg, index: int, device) -> np.ndarray:
-    """label | PosGen 1x | 2x | 4x | ground truth 4x for one held-out scene (each shown at 4x size)."""
+def resolution_figure(G, cfg, index: int, device):
+    """labels | PosGen at 1x, 2x, 4x (head on the enlarged grid) | 4x ground truth, for one held-out scene."""
     scenes_at = synthetic_scenes_at(cfg, index + 1)
     base, top = scenes_at(1), scenes_at(4)
     sem = to_semantics(base.label[index:index + 1], base.instance[index:index + 1],
                        cfg.data.label_set, cfg.model.use_instance).to(device)
-    big = tuple(top.label.shape[-2:])
-    upsample = lambda img: torch.nn.functional.interpolate(img, size=big, mode="nearest")  # noqa: E731
-    row = [colorize(top.label[index], get_label_set(cfg.data.label_set))]
-    row += [to_uint8(upsample(render(G, sem, scale=s).cpu())[0]) for s in SCALES]
-    row.append(to_uint8(top.image[index]))
-    return tile([row[:3], row[3:]])
+    images = {"labels (1x)": base.label[index]}
+    images.update({f"PosGen {s}x": render(G, sem, scale=s).cpu() for s in SCALES})
+    images["ground truth 4x"] = top.image[index]
+    return row_figure(images, cfg.data.label_set, height=2.4)
 
 
 def run_demo(out_dir: str | Path = "outputs/demo", steps: int | None = None, device=None) -> dict:
@@ -88,7 +85,7 @@ def run_demo(out_dir: str | Path = "outputs/demo", steps: int | None = None, dev
     with torch.no_grad():
         fake = G(sem).cpu()
     save_png(sample_grid(held.label, held.image, [fake], cfg.data.label_set), out / "samples.png")
-    save_png(resolution_figure(G, cfg, 0, dev), out / "renders.png")
+    resolution_figure(G, cfg, 0, dev).savefig(out / "renders.png", dpi=150)
     shutil.copy(out / "train" / "loss_curve.png", out / "loss_curve.png")
 
     torch.manual_seed(cfg.train.seed)
