@@ -121,12 +121,17 @@ def find_leaks(student_nb, source_nb, name: str = "notebook") -> list[str]:
     return leaks
 
 
+def _student_path(src: Path, out: Path, notebook: Path) -> Path:
+    """Where the student copy of ``notebook`` (found under ``src``) goes in ``out``."""
+    return out / (notebook.relative_to(src) if src.is_dir() else notebook.name)
+
+
 def build_student(src: str | Path, out: str | Path) -> list[Path]:
     """Write a student copy of every notebook under ``src`` to ``out`` (same relative paths)."""
     src, out = Path(src), Path(out)
     written = []
     for path in find_notebooks([src]):
-        target = out / (path.relative_to(src) if src.is_dir() else path.name)
+        target = _student_path(src, out, path)
         nb = student_version(nbformat.read(path, as_version=4), str(path))
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
@@ -139,7 +144,7 @@ def check_student(src: str | Path, out: str | Path) -> list[str]:
     src, out = Path(src), Path(out)
     problems = []
     for path in find_notebooks([src]):
-        target = out / (path.relative_to(src) if src.is_dir() else path.name)
+        target = _student_path(src, out, path)
         if not target.is_file():
             problems.append(f"{target}: missing student copy of {path}")
             continue

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from matplotlib.figure import Figure
+from torchvision.transforms.v2.functional import gaussian_blur as gaussian_blur_tv
 
 from .data.labels import colorize
 from .fid import DistributionScores, SegmenterFeatures
@@ -103,16 +103,9 @@ def class_mean_painting(photos: torch.Tensor, labels: torch.Tensor) -> torch.Ten
 
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur with reflect padding (radius 3 sigma)."""
+    """torchvision's Gaussian blur (reflect padding) with a kernel reaching 3 sigma each side."""
     radius = max(1, int(3 * sigma))
-    x = torch.arange(-radius, radius + 1, dtype=images.dtype)
-    kernel = torch.exp(-x**2 / (2 * sigma**2))
-    kernel = kernel / kernel.sum()
-    c = images.shape[1]
-    out = F.pad(images, (radius, radius, 0, 0), mode="reflect")
-    out = F.conv2d(out, kernel.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    out = F.pad(out, (0, 0, radius, radius), mode="reflect")
-    return F.conv2d(out, kernel.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
+    return gaussian_blur_tv(images, kernel_size=2 * radius + 1, sigma=sigma)
 
 
 @torch.no_grad()

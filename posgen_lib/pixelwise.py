@@ -78,21 +78,33 @@ class ModulatedPixelMLP(nn.Module):
         nn.init.zeros_(self.modulation.bias)
         self.to_rgb = nn.Linear(hidden, 3)
 
-    def forward_pixels(self, embedding: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-        """N independent pixels: embedding (N, E), coords (N, 2) -> RGB (N, 3)."""
-        h = torch.cat([coords, self.coord_fourier(coords)], dim=-1)  # (N, 2 + F)
-        gammas_betas = self.modulation(embedding).chunk(2 * len(self.linears), dim=-1)
-        for i, linear in enumerate(self.linears):
-            gamma, beta = gammas_betas[2 * i], gammas_betas[2 * i + 1]  # (N, hidden) each
+    def position_term(self, coords: torch.Tensor) -> torch.Tensor:
+        """W_1 h_0 + b_1 for coords (..., 2) -> (..., hidden): the first layer before modulation.
+
+        It depends on the position only, so :meth:`forward` computes it once per
+        grid and shares it across the batch (as ``PixelHead.position_term`` does).
+        """
+        return self.linears[0](torch.cat([coords, self.coord_fourier(coords)], dim=-1))
+
+    def modulated(self, first: torch.Tensor, embedding: torch.Tensor) -> torch.Tensor:
+        """RGB (..., 3) from :meth:`position_term` (broadcastable) and the embeddings (..., E)."""
+        chunks = self.modulation(embedding).chunk(2 * len(self.linears), dim=-1)
+        gammas, betas = chunks[0::2], chunks[1::2]  # (..., hidden) each, one per layer
+        h = F.leaky_relu((1 + gammas[0]) * first + betas[0], 0.2)
+        for linear, gamma, beta in zip(self.linears[1:], gammas[1:], betas[1:]):
             h = F.leaky_relu((1 + gamma) * linear(h) + beta, 0.2)
         return torch.tanh(self.to_rgb(h))
+
+    def forward_pixels(self, embedding: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+        """N independent pixels: embedding (N, E), coords (N, 2) -> RGB (N, 3)."""
+        return self.modulated(self.position_term(coords), embedding)
 
     def forward(self, feat: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
         """Image from an embedding map: feat (B, E, H, W), coords (2, H, W) -> (B, 3, H, W)."""
         b, _, h, w = feat.shape
         pixels = feat.permute(0, 2, 3, 1).reshape(b, h * w, -1)  # (B, HW, E)
-        pixel_coords = coords.permute(1, 2, 0).reshape(1, h * w, 2).expand(b, -1, -1)  # (B, HW, 2)
-        rgb = self.forward_pixels(pixels, pixel_coords)  # (B, HW, 3)
+        first = self.position_term(coords.permute(1, 2, 0).reshape(h * w, 2))  # (HW, hidden), once
+        rgb = self.modulated(first, pixels)  # (B, HW, 3)
         return rgb.reshape(b, h, w, 3).permute(0, 3, 1, 2)
 
 

@@ -114,4 +114,3 @@ def upscale(G, sem: torch.Tensor, scale: float | None = None, size: tuple[int, i
 
         return render_label_guided(G, sem, (height, width), z=z, **render_kwargs)
     raise ValueError(f"unknown method {method!r}: choose coordinates, bicubic, labels or label_guided")
-

@@ -125,7 +125,7 @@ def write_report(results: dict, path: str | Path, figure: str, titles: dict) -> 
         "- mIoU / pixel accuracy: the shipped segmenter (docs/model_card_segmenter.md) on the generated "
         "images vs the ground-truth labels at that scale. SegFD: Frechet distance on that segmenter's "
         "pooled features (not FID). " + fid_note + "KID is shown x1e3 and is the one to trust at this "
-        f"image count (FID is biased upward for small sets). PSNR/SSIM: mean over images vs the ground-truth photo.",
+        "image count (FID is biased upward for small sets). PSNR/SSIM: mean over images vs the ground-truth photo.",
         "- Methods (* = given the ground-truth label map at the output size, information the others lack):",
         "",
     ]

@@ -30,7 +30,7 @@ import torch
 from .checkpoint import save_model
 from .config import Config, preset
 from .generator import build_generator, count_parameters
-from .pretrained import PRETRAINED, asset_path
+from .pretrained import asset_path
 
 SCALES = (1.0, 2.0, 4.0)
 EVAL_SCENES = 100

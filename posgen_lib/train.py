@@ -44,7 +44,7 @@ from .discriminator import ImageEncoder, MultiscaleDiscriminator
 from .gan import GANObjective
 from .generator import build_generator
 from .runtime import DistInfo, any_rank, autocast_dtype, default_device, init_distributed
-from .viz import plot_losses, read_log, sample_grid, save_png
+from .viz import plot_losses, sample_grid, save_png
 
 
 class TrainingInterrupted(Exception):

@@ -10,7 +10,7 @@ from posgen_lib.data.synthetic import SyntheticStreets
 from posgen_lib.fid import (INCEPTION_SHA1, DistributionScores, InceptionFeatures, SegmenterFeatures,
                             inception_available, inception_weights_path)
 from posgen_lib.metrics import SegmentationScore
-from posgen_lib.segmenter import (IGNORE, SmallSegmenter, load_segmenter, load_user_segmenter,
+from posgen_lib.segmenter import (IGNORE, load_segmenter, load_user_segmenter,
                                   save_segmenter, shipped_segmenter_path)
 from posgen_lib.segmenter_train import SegmenterTrainConfig, crop_pool, score_on_ground_truth, train_segmenter
 
