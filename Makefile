@@ -33,20 +33,20 @@ demo: $(CORE_STAMP)
 	$(VENV)/bin/posgen demo
 
 test: $(DEV_STAMP)
-	$(PY) -m posgen_lib.nbclean --check notebooks
+	$(VENV)/bin/posgen nbclean --check notebooks
 	POSGEN_FAST=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 lab: $(DEV_STAMP)
-	$(PY) -m posgen_lib.lab
+	$(VENV)/bin/posgen lab
 
 bench: $(CORE_STAMP)
 	$(VENV)/bin/posgen bench --out docs/benchmarks.md
 
 pretrained: $(CORE_STAMP)
-	$(PY) -m posgen_lib.shipped
+	$(VENV)/bin/posgen pretrained build
 
 clean-notebooks: $(CORE_STAMP)
-	$(PY) -m posgen_lib.nbclean notebooks
+	$(VENV)/bin/posgen nbclean notebooks
 
 distclean:
 	rm -rf $(VENV) outputs build

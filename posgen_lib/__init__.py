@@ -1,41 +1,50 @@
 """posgen_lib: the tested library behind the PosGen course (``import posgen_lib as pg``).
 
-``pg.render(G, sem, scale=2)`` and ``pg.upscale(G, sem, 4, method=...)`` come from
-:mod:`posgen_lib.render`.
-Heavier or optional submodules (``pg.widgets`` needs the notebooks extra;
-``pg.upscaling``, ``pg.evaluate``, ``pg.metrics``, ``pg.fid``, ``pg.segmenter``
-need torchmetrics) are imported on first use, as is ``pg.pixelwise``.
-"""
-from . import compat, data, losses, views, viz
-from .config import Config, DataConfig, ModelConfig, TrainConfig, budget, fast_mode, preset
-from .discriminator import ImageEncoder, MultiscaleDiscriminator
-from .envcheck import environment_report
-from .fourier import GaussianFourierFeatures, LearnedFourierFeatures, coordinate_grid, sample_at
-from .generator import PosGenGenerator, SPADEGenerator, build_generator, count_parameters
-from .pixel_head import PixelHead
-from .pretrained import load_or_train, pretrained
-from .render import render, upscale
-from .spade import SPADE, SPADEResnetBlock
+The public names below stay stable whatever moves inside. ``import posgen_lib``
+loads the method (config, models, data, rendering) and nothing heavier: no
+matplotlib, no IPython. The other folders load on first use::
 
-__version__ = "0.1.0"
+    pg.preset, pg.Config ...            configs          (config.py)
+    pg.PosGenGenerator, pg.render ...   the method       (models/, rendering/)
+    pg.data.SyntheticStreets ...        data             (data/)
+    pg.train, pg.load_or_train          training         (train/, on first use)
+    pg.eval, pg.perf, pg.viz            measuring, speed, pictures (on first use)
+    pg.course                           what only notebooks use (on first use)
+
+docs/architecture.md describes each folder and what may import what.
+"""
+from importlib import import_module
+
+from . import data, models, rendering
+from .config import Config, DataConfig, ModelConfig, TrainConfig, budget, fast_mode, preset
+from .models import compat, pixelwise
+from .models.discriminator import ImageEncoder, MultiscaleDiscriminator
+from .models.fourier import GaussianFourierFeatures, LearnedFourierFeatures, coordinate_grid, sample_at
+from .models.generator import PosGenGenerator, SPADEGenerator
+from .models.interface import Generator, PixelQuery
+from .models.pixel_head import PixelHead
+from .models.registry import build_generator, count_parameters, load_any, load_generator, pretrained
+from .models.spade import SPADE, SPADEResnetBlock
+from .rendering import METHODS, render, upscale
+
+__version__ = "0.2.0"
 
 __all__ = [
     "Config", "DataConfig", "ModelConfig", "TrainConfig", "budget", "fast_mode", "preset",
     "ImageEncoder", "MultiscaleDiscriminator", "GaussianFourierFeatures", "LearnedFourierFeatures",
-    "coordinate_grid", "sample_at", "PosGenGenerator", "SPADEGenerator", "build_generator",
-    "count_parameters", "PixelHead", "SPADE", "SPADEResnetBlock", "compat", "data", "losses",
-    "render", "upscale", "views", "viz", "environment_report", "load_or_train", "pretrained",
+    "coordinate_grid", "sample_at", "Generator", "PixelQuery", "PosGenGenerator", "SPADEGenerator",
+    "build_generator", "count_parameters", "load_any", "load_generator", "PixelHead", "SPADE",
+    "SPADEResnetBlock", "compat", "pixelwise", "data", "models", "rendering", "render", "upscale",
+    "METHODS", "pretrained", "load_or_train",
 ]
 
-viz.register_notebook_display()  # figures returned by cells are drawn (no pyplot needed)
-
-
-_LAZY = ("widgets", "upscaling", "evaluate", "metrics", "fid", "segmenter", "pixelwise")
+_SUBPACKAGES = ("train", "eval", "perf", "viz", "course", "cli")
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        import importlib
-
-        return importlib.import_module(f".{name}", __name__)
+    """Load the heavier subpackages, and ``load_or_train``, on first use (PEP 562)."""
+    if name in _SUBPACKAGES:
+        return import_module(f".{name}", __name__)
+    if name == "load_or_train":
+        return import_module(".train", __name__).load_or_train
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

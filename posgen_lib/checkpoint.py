@@ -21,31 +21,39 @@ new one is safely on disk.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 from pathlib import Path
 
 import torch
+
+from .errors import CheckpointError, disk_error
 
 FORMAT = "posgen-checkpoint-v1"
 MODEL_FORMAT = "posgen-model-v1"  # a generator for inference: config + weights + model card
 _STEP_FILE = re.compile(r"^step_(\d+)\.pt$")
 
 
-class CheckpointError(Exception):
-    """A checkpoint that cannot be used: unreadable, not ours, or for another model."""
-
-
 def save_checkpoint(path: str | Path, state: dict) -> Path:
-    """Atomically write ``state`` to ``path`` (temp file + fsync + rename)."""
+    """Atomically write ``state`` to ``path`` (temp file + fsync + rename).
+
+    A full or read-only disk raises :class:`~posgen_lib.errors.DiskError` (one
+    line saying so); the file at ``path`` is then exactly what it was before.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
             torch.save(state, f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except (OSError, RuntimeError) as err:
+        problem = disk_error(err, path)
+        if problem is None:
+            raise
+        raise problem from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -64,51 +72,44 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _why_unreadable(err: Exception) -> str:
+    """A one-line reason for a failed ``torch.load(weights_only=True)``."""
+    if isinstance(err, pickle.UnpicklingError):
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(err))
+        what = f" ({found.group(1)})" if found else ""
+        return (f"it holds Python objects{what} that a weights-only load refuses to run; PosGen "
+                "never writes such files, so it is not a PosGen checkpoint")
+    if isinstance(err, EOFError) or not str(err).strip():
+        return "it is empty or cut short (an interrupted copy?)"
+    first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
+    return f"it is truncated or damaged ({type(err).__name__}: {first[:160]})"
+
+
 def load_checkpoint(path: str | Path, map_location="cpu", formats=(FORMAT,)) -> dict:
-    """Load a checkpoint with ``weights_only=True``; a clear error if it is not usable."""
+    """Load a checkpoint with ``weights_only=True``; a one-line CheckpointError if it is not usable."""
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # truncated zip, wrong format, pickled objects ...
-        raise CheckpointError(f"cannot read checkpoint {path} ({type(err).__name__}: "
-                              f"{str(err).splitlines()[0][:200]}); it may be truncated or not a "
-                              "PosGen checkpoint") from None
+    except Exception as err:  # truncated zip, empty file, pickled objects ...
+        raise CheckpointError(f"cannot read checkpoint {path}: {_why_unreadable(err)}") from None
     if not isinstance(state, dict) or state.get("format") not in formats:
         raise CheckpointError(f"{path} is not a PosGen checkpoint (expected format {' or '.join(formats)})")
     return state
 
 
-def save_model(path: str | Path, generator, cfg, kind: str, card: dict | None = None,
-               half: bool = False) -> Path:
-    """Write a generator for inference (``half=True`` stores float16 weights, loaded back as float32)."""
+def save_model(path: str | Path, generator, cfg, card: dict | None = None, half: bool = False) -> Path:
+    """Write a generator for inference (``half=True`` stores float16 weights, loaded back as float32).
+
+    The config says which generator it is (``cfg.model.generator``);
+    :func:`posgen_lib.models.registry.load_generator` reads it back.
+    """
     weights = {k: v.detach().cpu() for k, v in generator.state_dict().items()}
     if half:
         weights = {k: v.half() if v.is_floating_point() else v for k, v in weights.items()}
-    return save_checkpoint(path, {"format": MODEL_FORMAT, "config": cfg.to_dict(), "kind": kind,
+    return save_checkpoint(path, {"format": MODEL_FORMAT, "config": cfg.to_dict(),
                                   "generator": weights, "card": card or {}})
-
-
-def load_generator(path: str | Path, device="cpu"):
-    """(generator in eval mode, Config, card) from a model file or a training checkpoint.
-
-    From a training checkpoint the EMA weights are used when present.
-    """
-    from .config import Config
-    from .generator import build_generator
-
-    state = load_checkpoint(path, formats=(MODEL_FORMAT, FORMAT))
-    cfg = Config.from_dict(state["config"])
-    kind = state.get("kind", cfg.train.generator)
-    generator = build_generator(cfg.model, kind)
-    weights = state.get("ema") or state["generator"]
-    try:
-        generator.load_state_dict(weights)
-    except RuntimeError as err:
-        raise CheckpointError(f"{path}: weights do not fit the model its config describes "
-                              f"({str(err).splitlines()[0]})") from None
-    return generator.to(device).eval(), cfg, state.get("card", {})
 
 
 def step_path(folder: str | Path, step: int) -> Path:

@@ -26,19 +26,25 @@ turns step budgets into tiny ones; see :func:`fast_mode` and :func:`budget`.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 SPADE_NORMS = ("batch", "syncbatch", "instance")
 GAN_MODES = ("hinge", "ls", "original")
-GENERATORS = ("posgen", "spade", "pixelwise")
+AMP_MODES = ("auto", "off", "bf16", "fp16")
+REMOVED_TRAIN_FIELDS = ("d_steps_per_g",)  # in configs of older checkpoints; never had an effect
+GENERATORS = ("posgen", "spade", "pixelwise")  # ModelConfig.generator (anyres joins in models/anyres.py)
 
 
 @dataclass
 class ModelConfig:
     """Shapes of the generators, discriminator and encoder."""
 
+    # Which generator (posgen_lib.models.registry): "posgen", "spade" (the
+    # baseline), "pixelwise" (notebook 08) or "anyres" (any-resolution PosGen).
+    generator: str = "posgen"
     # Input semantics: one-hot label channels (+ dontcare) (+ instance edges).
     label_nc: int = 35
     contain_dontcare_label: bool = False
@@ -63,7 +69,7 @@ class ModelConfig:
     # Std of the coordinate Fourier weights W_c at init. Large values start
     # the head with high spatial frequencies (axis-aligned stripe artifacts).
     head_coord_scale: float = 2.0
-    # PixelwiseGenerator (posgen_lib.pixelwise; uses head_coord_fourier/scale too):
+    # PixelwiseGenerator (posgen_lib.models.pixelwise; uses head_coord_fourier/scale too):
     # per-pixel embedding width, modulated layers, and the coarse context grid
     # (labels pooled pixelwise_context x pixelwise_context; 0 = no context).
     pixelwise_embed: int = 64
@@ -79,6 +85,10 @@ class ModelConfig:
     # Encoder input size; SPADE's encoder always resizes to 256x256 and has a
     # sixth layer when crop_size >= 256.
     encoder_crop_size: int = 256
+
+    def with_generator(self, kind: str) -> "ModelConfig":
+        """A copy of this config for another generator kind (e.g. the SPADE baseline of a PosGen config)."""
+        return dataclasses.replace(self, generator=kind)
 
     @property
     def semantic_nc(self) -> int:
@@ -102,6 +112,8 @@ class ModelConfig:
         return self.ngf // 2 if self.num_upsampling_layers == "most" else self.ngf
 
     def validate(self) -> None:
+        if self.generator not in GENERATORS:
+            raise ValueError(f"model.generator={self.generator!r}: choose one of {', '.join(GENERATORS)}")
         if self.num_upsampling_layers not in UPSAMPLING_LAYERS:
             raise ValueError(
                 f"num_upsampling_layers={self.num_upsampling_layers!r}: "
@@ -137,7 +149,6 @@ class DataConfig:
 class TrainConfig:
     """SPADE's training recipe plus bookkeeping."""
 
-    generator: str = "posgen"  # posgen | spade | pixelwise
     batch_size: int = 32  # global batch, split across processes
     epochs: int = 50
     steps: int | None = None  # overrides epochs when set
@@ -147,7 +158,6 @@ class TrainConfig:
     beta1: float = 0.0
     beta2: float = 0.9
     gan_mode: str = "hinge"
-    d_steps_per_g: int = 1
     lambda_feat: float = 10.0  # feature matching; 0 disables it
     lambda_vgg: float = 10.0  # used only when vgg_weights points to a file
     vgg_weights: str | None = None
@@ -163,6 +173,30 @@ class TrainConfig:
     keep: int = 2
 
 
+    def validate(self) -> None:
+        """Every numeric field finite and in its meaningful range (ValueError naming the field)."""
+        def check(name: str, ok: bool, want: str) -> None:
+            if not ok:
+                raise ValueError(f"train.{name}={getattr(self, name)!r}: must be {want}")
+
+        finite = lambda v: isinstance(v, (int, float)) and math.isfinite(v)  # noqa: E731
+        check("batch_size", self.batch_size >= 1, "a positive integer")
+        check("steps", self.steps is None or self.steps >= 0, "None or >= 0")
+        check("epochs", self.epochs >= 1, "a positive integer")
+        check("decay_start", finite(self.decay_start) and 0 <= self.decay_start <= 1, "in [0, 1]")
+        check("lr", finite(self.lr) and 0 < self.lr <= 1, "finite and in (0, 1] (SPADE uses 2e-4)")
+        for name in ("beta1", "beta2"):
+            check(name, finite(getattr(self, name)) and 0 <= getattr(self, name) < 1, "in [0, 1)")
+        check("gan_mode", self.gan_mode in GAN_MODES, f"one of {', '.join(GAN_MODES)}")
+        for name in ("lambda_feat", "lambda_vgg", "lambda_kld", "lambda_l1"):
+            check(name, finite(getattr(self, name)) and getattr(self, name) >= 0, "finite and >= 0")
+        check("ema_decay", self.ema_decay is None or (finite(self.ema_decay) and 0 <= self.ema_decay < 1),
+              "None or in [0, 1) (e.g. 0.999)")
+        check("amp", self.amp in AMP_MODES, f"one of {', '.join(AMP_MODES)}")
+        for name in ("log_every", "sample_every", "ckpt_every", "keep"):
+            check(name, getattr(self, name) >= 1, "a positive integer")
+
+
 @dataclass
 class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -172,10 +206,7 @@ class Config:
 
     def validate(self) -> "Config":
         self.model.validate()
-        if self.train.generator not in GENERATORS:
-            raise ValueError(f"train.generator={self.train.generator!r}: choose one of {GENERATORS}")
-        if self.train.gan_mode not in GAN_MODES:
-            raise ValueError(f"train.gan_mode={self.train.gan_mode!r}: choose one of {GAN_MODES}")
+        self.train.validate()
         return self
 
     def to_dict(self) -> dict:
@@ -183,11 +214,25 @@ class Config:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Config":
-        model = dict(d["model"])
+    def from_dict(cls, d: dict, source: str = "config") -> "Config":
+        """The inverse of :meth:`to_dict`. Configs written before the generator kind moved into
+        the model config (``train.generator``) still load. An unknown field is an error naming
+        ``source`` (the file it came from)."""
+        model, data, train = dict(d["model"]), dict(d["data"]), dict(d["train"])
+        for name in REMOVED_TRAIN_FIELDS:
+            train.pop(name, None)
+        legacy_kind = train.pop("generator", None)
+        if legacy_kind is not None:
+            model.setdefault("generator", legacy_kind)
         model["image_size"] = tuple(model["image_size"])
-        return cls(model=ModelConfig(**model), data=DataConfig(**d["data"]),
-                   train=TrainConfig(**d["train"]), name=d.get("name", "custom"))
+        for section, fields, values in (("model", ModelConfig, model), ("data", DataConfig, data),
+                                        ("train", TrainConfig, train)):
+            unknown = sorted(set(values) - {f.name for f in dataclasses.fields(fields)})
+            if unknown:
+                raise ValueError(f"{source}: unknown {section} field(s) {', '.join(unknown)}; it was "
+                                 "written by another version of posgen_lib or edited by hand")
+        return cls(model=ModelConfig(**model), data=DataConfig(**data), train=TrainConfig(**train),
+                   name=d.get("name", "custom"))
 
 
 def config_diff(a: Config, b: Config, sections: tuple[str, ...] = ("model",)) -> list[str]:

@@ -21,9 +21,18 @@ def default_device(requested: str | None = None) -> torch.device:
     """``requested`` (e.g. "cpu", "cuda:1"), else ``POSGEN_DEVICE``, else CUDA if available, else CPU."""
     name = requested or os.environ.get("POSGEN_DEVICE")
     if name:
-        device = torch.device(name)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"device {name!r} requested but CUDA is not available; use --device cpu")
+        source = "--device" if requested else "POSGEN_DEVICE"
+        try:
+            device = torch.device(name)
+        except RuntimeError:
+            raise ValueError(f"{source} {name!r} is not a device: use cpu, cuda or cuda:N") from None
+        if device.type not in ("cpu", "cuda", "mps"):
+            raise ValueError(f"{source} {name!r}: posgen runs on cpu or cuda (cuda:N)")
+        if device.type == "cuda":
+            if not torch.cuda.is_available():
+                raise ValueError(f"{source} {name!r}: CUDA is not available here; use cpu")
+            if device.index is not None and device.index >= torch.cuda.device_count():
+                raise ValueError(f"{source} {name!r}: only {torch.cuda.device_count()} CUDA device(s) here")
         return device
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -85,3 +94,9 @@ def any_rank(flag: bool, info: DistInfo, device: torch.device) -> bool:
     t = torch.tensor([float(flag)], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item())
+
+
+def barrier(info: DistInfo) -> None:
+    """Wait until every process gets here (a no-op on one process)."""
+    if info.distributed:
+        dist.barrier()

@@ -18,8 +18,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 pytest.importorskip("nbgrader", reason="install the instructor extra: pip install -e '.[instructor]'")
 
-from posgen_lib import assign  # noqa: E402
-from posgen_lib.exercises import find_exercises, grade_submission, run_exercises  # noqa: E402
+from posgen_lib.cli import main as posgen  # noqa: E402
+from posgen_lib.course import assign  # noqa: E402
+from posgen_lib.course.exercises import find_exercises, grade_submission, run_exercises  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -93,8 +94,8 @@ def test_student_build_and_check_catch_a_planted_leak(tmp_path, capsys):
     src, out = tmp_path / "notebooks", tmp_path / "build" / "student"
     src.mkdir()
     nbformat.write(toy_notebook(), src / "01_toy.ipynb")
-    assert assign.main(["student", str(src), str(out)]) == 0
-    assert assign.main(["student", str(src), str(out), "--check"]) == 0
+    assert posgen(["assign", "student", str(src), str(out)]) == 0
+    assert posgen(["assign", "student", str(src), str(out), "--check"]) == 0
 
     built = out / "01_toy.ipynb"
     clean_text = built.read_text()
@@ -103,14 +104,14 @@ def test_student_build_and_check_catch_a_planted_leak(tmp_path, capsys):
     student.cells[6].source += "\n# hint: twice_the_input = 2 * x"  # a solution line slips through
     nbformat.write(student, built)
     capsys.readouterr()
-    assert assign.main(["student", str(src), str(out), "--check"]) == 1
+    assert posgen(["assign", "student", str(src), str(out), "--check"]) == 1
     assert "twice_the_input = 2 * x" in capsys.readouterr().err
 
     student.cells[6].source = "### BEGIN HIDDEN TESTS"  # a bare marker
     nbformat.write(student, built)
-    assert assign.main(["student", str(src), str(out), "--check"]) == 1
+    assert posgen(["assign", "student", str(src), str(out), "--check"]) == 1
     built.unlink()
-    assert assign.main(["student", str(src), str(out), "--check"]) == 1
+    assert posgen(["assign", "student", str(src), str(out), "--check"]) == 1
     assert "missing student copy" in capsys.readouterr().err
 
 

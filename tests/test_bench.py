@@ -1,7 +1,7 @@
 """posgen bench: the table's structure and the record file (no timing is asserted)."""
 from __future__ import annotations
 
-from posgen_lib import bench
+from posgen_lib.perf import bench
 
 
 def test_tiny_bench_measures_every_row():

@@ -8,7 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 import posgen_lib as pg
-from posgen_lib import coordinate_mlp as cm
+from posgen_lib.course.lessons import fourier as cm
 
 SMALL = dict(num_frequencies=32, hidden=64, depth=3)
 

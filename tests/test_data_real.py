@@ -17,7 +17,8 @@ import torch
 from PIL import Image
 
 import posgen_lib as pg
-from posgen_lib.cli import UserError, main
+from posgen_lib.cli import main
+from posgen_lib.errors import UserError
 from posgen_lib.config import DataConfig
 from posgen_lib.data import Cityscapes, CocoStuff, build_dataset, fabricate
 from posgen_lib.data.fabricate import (CITY_SPLITS, COCO_SPLITS, ROAD, H, W, city_paths, coco_paths,

@@ -5,7 +5,7 @@ import json
 
 from PIL import Image
 
-from posgen_lib.demo import run_demo
+from posgen_lib.eval.demo import run_demo
 
 
 def test_demo_writes_samples_renders_curve_and_metrics(tmp_path, capsys):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from posgen_lib import envcheck
+from posgen_lib.course import envcheck
 
 
 def make_cityscapes(root: Path, split: str, cities: dict[str, int]) -> None:

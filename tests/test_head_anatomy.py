@@ -6,7 +6,7 @@ import torch
 from matplotlib.figure import Figure
 
 import posgen_lib as pg
-from posgen_lib import head_anatomy as ha
+from posgen_lib.course.lessons import pixel_head as ha
 
 
 @pytest.fixture(scope="module")

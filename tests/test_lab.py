@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("jupyterlab", reason="install the notebooks extra: pip install -e '.[notebooks]'")
 
-from posgen_lib import lab  # noqa: E402
+from posgen_lib.course import lab  # noqa: E402
 
 WIDGETS_EXTENSION = "@jupyter-widgets/jupyterlab-manager"
 START_TIMEOUT_S = 90

@@ -6,7 +6,7 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from posgen_lib import lessons_datasets as lessons
+from posgen_lib.course.lessons import datasets as lessons
 from posgen_lib.data import SyntheticStreets, fabricate_tree
 
 

@@ -6,17 +6,17 @@ import torch
 from matplotlib.figure import Figure
 
 import posgen_lib as pg
-from posgen_lib import lessons_evaluation as lessons
+from posgen_lib.course.lessons import evaluation as lessons
 
 
 @pytest.fixture(scope="module")
 def segmenter():
-    return pg.segmenter.load_segmenter()
+    return pg.eval.segmenter.load_segmenter()
 
 
 @pytest.fixture(scope="module")
 def scenes():
-    return pg.evaluate.synthetic_scenes(pg.preset("synthetic"), 16, 1.0)
+    return pg.eval.scenes.synthetic_scenes(pg.preset("synthetic"), 16, 1.0)
 
 
 def test_class_mean_painting_is_flat_per_class_and_keeps_the_means(scenes):
@@ -51,7 +51,7 @@ def test_pixel_metric_paradox_scores_the_photos_as_perfect(segmenter, scenes):
 
 
 def test_frechet_bias_needs_enough_images_and_reports_each_size(segmenter, scenes):
-    extractor = pg.fid.SegmenterFeatures(segmenter)
+    extractor = pg.eval.fid.SegmenterFeatures(segmenter)
     with pytest.raises(ValueError, match="at least 32"):
         lessons.frechet_bias(extractor, scenes.image, sizes=(4, 16))
     rows = lessons.frechet_bias(extractor, scenes.image, sizes=(4, 8))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 
 import posgen_lib as pg
-from posgen_lib import lessons_pixelwise as lessons
+from posgen_lib.course.lessons import pixelwise as lessons
 
 
 def trained_like(cfg, context: int):
@@ -33,7 +33,7 @@ def test_influence_of_one_label_pixel_matches_each_architecture():
     context = lessons.influence_map(trained_like(None, 16), scene["label"], scene["instance"], pixel, car)
     assert context[pixel] and context.sum() > 1  # the context code carries the edit to other pixels
     torch.manual_seed(0)
-    posgen = pg.build_generator(pg.preset("tiny").model, "posgen").eval()
+    posgen = pg.build_generator(pg.preset("tiny").model).eval()
     spread = lessons.influence_map(posgen, scene["label"], scene["instance"], pixel, car, tolerance=0)
     assert spread.sum() > 1
 
@@ -43,9 +43,9 @@ def test_figures_and_cost_table():
     models = {"a": trained_like(None, 0), "b": trained_like(None, 16)}
     fig = lessons.influence_figure(models, scene["label"], scene["instance"], (5, 5), 26)
     assert len(fig.axes) == 3 and fig.axes[0].get_title().startswith("a: 1 change")  # 2 panels + colour bar
-    scenes = pg.evaluate.synthetic_scenes(pg.preset("tiny"), 2, 1.0)
+    scenes = pg.eval.scenes.synthetic_scenes(pg.preset("tiny"), 2, 1.0)
     assert len(lessons.side_by_side(models, scenes, range(2), scale=2).axes) == 8
-    sem = pg.views.semantics(models["a"], scene)
+    sem = pg.course.views.semantics(models["a"], scene)
     rows = lessons.cost_rows(models, sem, scales=(1, 2))
     assert rows[0]["output_res_convs"] == 0 and rows[0]["parameters"] == pg.count_parameters(models["a"])
     assert all(r["render_2x_s"] > 0 for r in rows)

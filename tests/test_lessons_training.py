@@ -9,8 +9,8 @@ from matplotlib.figure import Figure
 
 import posgen_lib as pg
 from posgen_lib import checkpoint as ckpt
-from posgen_lib import lessons_training as lessons
-from posgen_lib.generator import build_generator
+from posgen_lib.course.lessons import training as lessons
+from posgen_lib.models.registry import build_generator
 
 
 def test_hinge_figure_draws_three_terms():
@@ -73,7 +73,7 @@ def test_short_run_config_and_folder(monkeypatch, tmp_path):
 
 def test_samples_figure_with_an_untrained_generator():
     cfg = pg.preset("tiny")
-    fig = lessons.samples_figure(build_generator(cfg.model, "posgen"), cfg, n=2, title="x")
+    fig = lessons.samples_figure(build_generator(cfg.model), cfg, n=2, title="x")
     image = fig.axes[0].images[0].get_array()
     assert image.shape[0] == 2 * 32 + 2  # two rows of 32 pixels, one gap
 

@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from posgen_lib.data.synthetic import SyntheticStreets
-from posgen_lib.fid import (INCEPTION_SHA1, DistributionScores, InceptionFeatures, SegmenterFeatures,
+from posgen_lib.eval.fid import (INCEPTION_SHA1, DistributionScores, InceptionFeatures, SegmenterFeatures,
                             inception_available, inception_weights_path)
-from posgen_lib.metrics import SegmentationScore
-from posgen_lib.segmenter import (IGNORE, load_segmenter, load_user_segmenter,
+from posgen_lib.eval.metrics import SegmentationScore
+from posgen_lib.eval.segmenter import (IGNORE, load_segmenter, load_user_segmenter,
                                   save_segmenter, shipped_segmenter_path)
-from posgen_lib.segmenter_train import SegmenterTrainConfig, crop_pool, score_on_ground_truth, train_segmenter
+from posgen_lib.eval.segmenter_train import SegmenterTrainConfig, crop_pool, score_on_ground_truth, train_segmenter
 
 
 @pytest.fixture(scope="module")

@@ -161,7 +161,7 @@ def test_presets_forward_backward(name, autocast):
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
             fake = G(sem)
             pred = D(torch.cat([sem, fake], 1))
-            loss = pg.losses.gan_loss(pred, True, for_discriminator=False)
+            loss = pg.train.losses.gan_loss(pred, True, for_discriminator=False)
         assert fake.shape == (2, 3, h, w)
         loss.float().backward()
         grads = [p.grad for p in G.parameters() if p.grad is not None]

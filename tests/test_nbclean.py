@@ -5,7 +5,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from posgen_lib import nbclean
+from posgen_lib.cli import main as posgen
+from posgen_lib.course import nbclean
 
 PNG = "iVBORw0KGgo="
 
@@ -72,13 +73,13 @@ def test_check_mode_reports_and_changes_nothing_then_clean_fixes(tmp_path, capsy
     nbformat.write(clean_nb, folder / "00_clean.ipynb")
     before = dirty.read_text()
 
-    assert nbclean.main(["--check", str(folder)]) == 1
+    assert posgen(["nbclean", "--check", str(folder)]) == 1
     out = capsys.readouterr().out
     assert "01_dirty.ipynb" in out and "00_clean.ipynb" not in out
     assert dirty.read_text() == before
 
-    assert nbclean.main([str(folder)]) == 0
-    assert nbclean.main(["--check", str(folder)]) == 0
+    assert posgen(["nbclean", str(folder)]) == 0
+    assert posgen(["nbclean", "--check", str(folder)]) == 0
     cleaned = nbformat.read(dirty, as_version=4)
     assert cleaned.cells[1].outputs == []
 
@@ -91,11 +92,11 @@ def test_cleaning_is_idempotent(tmp_path):
 
 
 def test_bad_paths_and_files_give_clear_errors(tmp_path, capsys):
-    assert nbclean.main([str(tmp_path / "missing.ipynb")]) == 2
+    assert posgen(["nbclean", str(tmp_path / "missing.ipynb")]) == 2
     assert "missing.ipynb: not a notebook" in capsys.readouterr().err
     broken = tmp_path / "broken.ipynb"
     broken.write_text("{not json")
-    assert nbclean.main([str(broken)]) == 2
+    assert posgen(["nbclean", str(broken)]) == 2
     assert "broken.ipynb: not a readable notebook" in capsys.readouterr().err
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from posgen_lib import parity
-from posgen_lib.spade import SPADE
+from posgen_lib.course.lessons import parity
+from posgen_lib.models.spade import SPADE
 
 
 def test_golden_check_passes(golden_dir):

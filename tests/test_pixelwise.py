@@ -7,10 +7,11 @@ import pytest
 import torch
 
 import posgen_lib as pg
-from posgen_lib.checkpoint import load_generator, save_model
-from posgen_lib.fourier import coordinate_grid, sample_at
-from posgen_lib.generator import build_generator
-from posgen_lib.pixelwise import PixelwiseGenerator, output_resolution_convolutions
+from posgen_lib.checkpoint import save_model
+from posgen_lib.models.registry import load_generator
+from posgen_lib.models.fourier import coordinate_grid, sample_at
+from posgen_lib.models.registry import build_generator
+from posgen_lib.models.pixelwise import PixelwiseGenerator, output_resolution_convolutions
 from posgen_lib.train import train
 
 
@@ -32,7 +33,7 @@ def test_no_spatial_convolution_runs_at_the_output_resolution():
     sem = semantics(cfg)
     assert output_resolution_convolutions(PixelwiseGenerator(cfg), sem) == []
     # The same probe does see PosGen's last SPADE block, so it can fail.
-    posgen_convs = output_resolution_convolutions(build_generator(cfg, "posgen"), sem)
+    posgen_convs = output_resolution_convolutions(build_generator(cfg.with_generator("posgen")), sem)
     assert "up_3.conv_0" in posgen_convs
 
 
@@ -91,12 +92,12 @@ def test_context_needs_divisible_sizes_and_no_style_input():
 
 def test_trains_and_round_trips_through_a_model_file(tmp_path):
     cfg = pg.preset("tiny")
-    cfg.train.generator = "pixelwise"
+    cfg.model.generator = "pixelwise"
     cfg.train.steps = 2
     result = train(cfg, tmp_path / "run", progress=False)
     assert isinstance(result.generator, PixelwiseGenerator)
-    save_model(tmp_path / "pw.pt", result.generator, cfg, "pixelwise", half=True)
+    save_model(tmp_path / "pw.pt", result.generator, cfg, half=True)
     G, saved_cfg, _ = load_generator(tmp_path / "pw.pt")
-    assert isinstance(G, PixelwiseGenerator) and saved_cfg.train.generator == "pixelwise"
+    assert isinstance(G, PixelwiseGenerator) and saved_cfg.model.generator == "pixelwise"
     sem = semantics(cfg.model)
     torch.testing.assert_close(G(sem), result.generator.eval()(sem), rtol=1e-2, atol=1e-2)  # fp16 file

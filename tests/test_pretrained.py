@@ -5,10 +5,10 @@ import pytest
 import torch
 
 import posgen_lib as pg
-from posgen_lib import shipped
-from posgen_lib.checkpoint import load_generator
-from posgen_lib.metrics import class_color_error
-from posgen_lib.pretrained import PRETRAINED, asset_path
+from posgen_lib.eval import shipped
+from posgen_lib.models.registry import load_generator
+from posgen_lib.eval.metrics import class_color_error
+from posgen_lib.models.registry import PRETRAINED, asset_path
 
 MAX_BYTES = 10 * 2**20
 
@@ -20,17 +20,17 @@ def test_shipped_model_loads_renders_and_beats_untrained(name):
     assert path.stat().st_size <= MAX_BYTES
     G, cfg, card = pg.pretrained(name, with_card=True)
     recipe = shipped.RECIPES[name]
-    assert cfg.train.generator == recipe.generator and card["recipe"]["steps"] == recipe.steps
+    assert cfg.model.generator == recipe.generator and card["recipe"]["steps"] == recipe.steps
     assert card["parameters"] == pg.count_parameters(G)
     assert set(card["metrics"]) >= {"1x", "2x", "4x", "class_color_error_1x"}
 
-    scenes = pg.evaluate.synthetic_scenes(cfg, 6, 1.0)
+    scenes = pg.eval.scenes.synthetic_scenes(cfg, 6, 1.0)
     sem = pg.data.to_semantics(scenes.label, scenes.instance, "synthetic")
     assert pg.render(G, sem[:1], scale=4).shape == (1, 3, 256, 512)
     with torch.no_grad():
         trained = class_color_error(G(sem), scenes.image, scenes.label)
         torch.manual_seed(0)
-        untrained = class_color_error(pg.build_generator(cfg.model, cfg.train.generator).eval()(sem),
+        untrained = class_color_error(pg.build_generator(cfg.model).eval()(sem),
                                       scenes.image, scenes.label)
     # "Clearly better": PosGen halves the error; the small pixel-wise models (notebook 08) cut it
     # by a quarter or more.
@@ -47,7 +47,7 @@ def test_build_trains_scores_and_writes_a_card(tmp_path, monkeypatch):
     monkeypatch.setattr(shipped.Recipe, "config", lambda self, steps=None: _tiny_config(self, steps))
     card = shipped.build("tiny_trial", tmp_path / "runs", progress=False, asset=tmp_path / "m.pt", count=2)
     G, cfg, saved = load_generator(tmp_path / "m.pt")
-    assert saved == card and cfg.train.generator == "pixelwise"
+    assert saved == card and cfg.model.generator == "pixelwise"
     assert card["metrics"]["images"] == 2 and 0 <= card["metrics"]["4x"]["miou"] <= 1
     assert card["train_seconds"] > 0
     page = shipped.card_page([card])
@@ -56,7 +56,7 @@ def test_build_trains_scores_and_writes_a_card(tmp_path, monkeypatch):
 
 def _tiny_config(recipe, steps):
     cfg = pg.preset("tiny")
-    cfg.train.generator = recipe.generator
+    cfg.model.generator = recipe.generator
     cfg.train.steps = steps or recipe.steps
     cfg.train.ema_decay = recipe.ema_decay
     return cfg

@@ -6,7 +6,7 @@ import torch
 from matplotlib.figure import Figure
 
 import posgen_lib as pg
-from posgen_lib import spade_anatomy as sa
+from posgen_lib.course.lessons import spade as sa
 
 
 def test_modulation_maps_recompose_the_layer_output():

@@ -15,8 +15,8 @@ import pytest
 import torch
 
 import posgen_lib as pg
-from posgen_lib.discriminator import reparameterize
-from posgen_lib.losses import feature_matching_loss, gan_loss, kl_divergence, split_pred
+from posgen_lib.models.discriminator import reparameterize
+from posgen_lib.train.losses import feature_matching_loss, gan_loss, kl_divergence, split_pred
 
 OUT_TOL = dict(atol=1e-5, rtol=0)
 ACT_TOL = dict(atol=1e-5, rtol=1e-4)

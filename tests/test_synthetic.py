@@ -7,7 +7,8 @@ import torch
 
 from posgen_lib.data import SyntheticStreets, get_label_set
 from posgen_lib.data import synthetic
-from posgen_lib.data.synthetic import render_scene, sample_scene, save_gallery
+from posgen_lib.data.synthetic import render_scene, sample_scene
+from posgen_lib.viz.figures import save_gallery
 
 SIZE = (64, 128)
 SYNTHETIC = get_label_set("synthetic")

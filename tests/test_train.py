@@ -15,7 +15,7 @@ import torch
 
 import posgen_lib as pg
 from posgen_lib import checkpoint as ckpt
-from posgen_lib.train import Trainer, TrainingDiverged, ema_decay_at, lr_scale, train
+from posgen_lib.train.loop import Trainer, TrainingDiverged, ema_decay_at, lr_scale, train
 
 from conftest import ROOT
 
@@ -80,9 +80,9 @@ def test_outputs_of_a_run(tmp_path):
     rows = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 2]
     assert {"G_GAN", "G_feat", "D_fake", "D_real", "lr_G", "sec_per_step"} <= rows[0].keys()
-    for name in ("loss_curve.png", "samples/final.png", "model.pt", "config.json"):
+    for name in ("loss_curve.png", "samples/final.png", "model.pt", "run.json"):
         assert (tmp_path / name).is_file(), name
-    G, cfg, card = ckpt.load_generator(tmp_path / "model.pt")
+    G, cfg, card = pg.load_generator(tmp_path / "model.pt")
     assert card["steps"] == 2 and not G.training
     for p_saved, p_live in zip(G.parameters(), result.generator.parameters()):
         assert torch.equal(p_saved, p_live)

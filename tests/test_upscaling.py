@@ -6,7 +6,7 @@ import torch
 from matplotlib.figure import Figure
 
 import posgen_lib as pg
-from posgen_lib import upscaling
+from posgen_lib.course.lessons import upscaling
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +23,14 @@ def dataset():
 
 def test_every_method_gives_the_upscaled_size(models, dataset):
     images = upscaling.upscaled(models, dataset[0], scale=2)
-    assert list(images) == list(upscaling.METHODS)
+    assert list(images) == list(upscaling.COMPARED)
     assert all(img.shape == (3, 64, 128) for img in images.values())
     assert not torch.equal(images["PosGen coords"], images["PosGen bicubic"])
 
 
 def test_scores_and_figures(models, dataset):
     scores = upscaling.score_methods(models, dataset, [0], scale=2)
-    assert set(scores) == set(upscaling.METHODS)
+    assert set(scores) == set(upscaling.COMPARED)
     assert all(0 < s["psnr"] < 60 and -1 <= s["ssim"] <= 1 for s in scores.values())
     table = upscaling.format_scores(scores)
     assert table.splitlines()[0].split() == ["method", "PSNR", "dB", "SSIM"] and "SPADE labels" in table
@@ -41,7 +41,7 @@ def test_scores_and_figures(models, dataset):
 
 def test_chunked_working_memory_stays_flat(models, dataset):
     G = models["posgen"]
-    sem = pg.views.semantics(G, dataset[0])
+    sem = pg.course.views.semantics(G, dataset[0])
     rows = upscaling.render_memory(G, sem, scales=(2, 4), chunks=(1 << 9, 1 << 30))
     banded = {r.scale: r for r in rows if r.chunk_pixels == 1 << 9}
     whole = {r.scale: r for r in rows if r.chunk_pixels == 1 << 30}

@@ -10,10 +10,11 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 import posgen_lib as pg
-from posgen_lib import views
+from posgen_lib.course import views
 from posgen_lib.data.synthetic import CAR, ROAD, SIDEWALK, TERRAIN
-from posgen_lib.render import render
-from posgen_lib.viz import to_uint8
+from posgen_lib.rendering import render
+from posgen_lib.viz.figures import row_figure
+from posgen_lib.viz.images import to_uint8
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,7 @@ def test_static_figures(G, scene):
 
 
 def test_row_figure_accepts_labels_tensors_and_arrays(scene):
-    fig = views.row_figure({"labels": scene["label"], "photo": scene["image"],
+    fig = row_figure({"labels": scene["label"], "photo": scene["image"],
                             "batch": scene["image"][None], "array": np.zeros((4, 8, 3), np.uint8)})
     assert [ax.get_title() for ax in fig.axes] == ["labels", "photo", "batch", "array"]
     assert np.array_equal(fig.axes[0].images[0].get_array(), pg.data.colorize(scene["label"]))
@@ -109,14 +110,14 @@ def test_figures_display_as_png_in_ipython(monkeypatch):
 
     shell = type("Shell", (), {"display_formatter": DisplayFormatter()})()
     monkeypatch.setattr("IPython.get_ipython", lambda: shell)
-    assert pg.viz.register_notebook_display()
+    assert pg.course.display.register_notebook_display()
     data, _ = shell.display_formatter.format(Figure(figsize=(1, 1)))
     assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
 # --- widgets, driven by setting .value ------------------------------------------
 
-widgets = pytest.importorskip("posgen_lib.widgets", reason="needs ipywidgets (the notebooks extra)")
+widgets = pytest.importorskip("posgen_lib.course.widgets", reason="needs ipywidgets (the notebooks extra)")
 
 
 def test_resolution_slider_renders_the_chosen_scale(G, scene):

@@ -14,6 +14,7 @@ from torch.utils.data import Dataset
 from ..config import Config
 from .cityscapes import Cityscapes
 from .cocostuff import CocoStuff
+from .synthetic import SyntheticStreets
 from .transforms import output_size
 
 REAL_DATASETS = {"cityscapes": Cityscapes, "coco_stuff": CocoStuff}
@@ -56,8 +57,6 @@ def build_dataset(cfg: Config, split: str = "train") -> Dataset:
     """The dataset named by ``cfg.data.dataset`` (synthetic, cityscapes, coco_stuff) for ``split``."""
     name = cfg.data.dataset
     if name == "synthetic":
-        from .synthetic import SyntheticStreets
-
         return SyntheticStreets(size=cfg.model.image_size, length=cfg.data.synthetic_length,
                                 seed=cfg.data.synthetic_seed, split=split,
                                 flip=cfg.data.flip and split == "train")

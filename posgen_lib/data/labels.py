@@ -20,6 +20,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from .coco_names import COCO_STUFF_NAMES, COCO_THING_IDS, coco_stuff_colors
+
 
 @dataclass(frozen=True)
 class LabelSet:
@@ -88,7 +90,6 @@ def _synthetic() -> LabelSet:
 
 @lru_cache(maxsize=None)
 def _coco_stuff() -> LabelSet:
-    from .coco_names import COCO_STUFF_NAMES, COCO_THING_IDS, coco_stuff_colors
 
     return LabelSet(
         name="coco_stuff", num_classes=182, ids=tuple(range(182)), names=COCO_STUFF_NAMES,

@@ -5,7 +5,7 @@ camera looking down a straight street, the lateral layout of road, sidewalks
 and terrain, rows of facades (buildings, hedges) on both sides, and objects
 (cars, people, poles with signs and lights, trees) standing on the ground.
 :func:`render_scene` evaluates the scene at the pixel centres that
-:func:`posgen_lib.fourier.coordinate_grid` gives for any ``size`` and
+:func:`posgen_lib.models.fourier.coordinate_grid` gives for any ``size`` and
 ``window`` (u right, v down, both in [-1, 1], ``align_corners=True``), so the
 same scene renders at 1x, 4x or any zoom and its label maps agree; this is the
 high-resolution ground truth of the upscaling experiment.
@@ -45,14 +45,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from enum import IntEnum
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..fourier import FULL_WINDOW, coordinate_grid
+from ..models.fourier import FULL_WINDOW, coordinate_grid
 
-__all__ = ["Scene", "SyntheticStreets", "render_scene", "sample_scene", "save_gallery"]
+__all__ = ["Scene", "SyntheticStreets", "render_scene", "sample_scene"]
 
 ASPECT = 2.0  # width / height of the image the scenes are designed for
 SPLITS = ("train", "val", "test")
@@ -774,7 +773,7 @@ def render_scene(scene: Scene, size: tuple[int, int], window=FULL_WINDOW, antial
 
     Returns numpy arrays: ``label`` (H, W) int64 Cityscapes label ids and ``instance``
     (H, W) int64 (0 for stuff, ``label * 1000 + k`` for cars and people), both sampled at
-    the pixel centres of :func:`~posgen_lib.fourier.coordinate_grid`, and ``image``
+    the pixel centres of :func:`~posgen_lib.models.fourier.coordinate_grid`, and ``image``
     (H, W, 3) float32 in [0, 1]: with ``antialias`` each pixel's average over its footprint
     (3 x 3 samples by the trapezoid rule, shared with the neighbours), else point samples.
     """
@@ -846,36 +845,3 @@ class SyntheticStreets(torch.utils.data.Dataset):
         image -= 1.0  # in numpy: torch's thread pool costs more than it saves on arrays this small
         return dict(label=torch.from_numpy(np.ascontiguousarray(out["label"])),
                     instance=torch.from_numpy(np.ascontiguousarray(out["instance"])), image=torch.from_numpy(image))
-
-
-def save_gallery(path, n: int = 6, seed: int = 0) -> Path:
-    """Write a PNG: n rows of (colourised label | photo) at 64x128, then photos of one scene at 1x and 4x."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from .labels import colorize
-
-    if n < 1:
-        raise ValueError(f"n={n}: the gallery needs at least one scene")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    dataset = SyntheticStreets(size=(64, 128), length=n, seed=seed)
-    figure = Figure(figsize=(8, 2.1 * (n + 1)))
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(n + 1, 2, squeeze=False)
-    as_rgb = lambda image: (image.permute(1, 2, 0).numpy() + 1) / 2  # noqa: E731
-    for row in range(n):
-        item = dataset[row]
-        axes[row, 0].imshow(colorize(item["label"]), interpolation="nearest")
-        axes[row, 1].imshow(as_rgb(item["image"]), interpolation="nearest")
-        axes[row, 0].set_title(f"scene {row}: labels", fontsize=8)
-        axes[row, 1].set_title(f"scene {row}: photo", fontsize=8)
-    axes[n, 0].imshow(as_rgb(dataset[0]["image"]), interpolation="nearest")
-    axes[n, 1].imshow(as_rgb(dataset.render(0, size=(256, 512))["image"]), interpolation="nearest")
-    axes[n, 0].set_title("scene 0 at 64x128 (1x)", fontsize=8)
-    axes[n, 1].set_title("scene 0 at 256x512 (4x)", fontsize=8)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    figure.tight_layout()
-    figure.savefig(path, dpi=150)
-    return path

@@ -25,6 +25,16 @@ from PIL import Image
 from ..config import DataConfig
 from .labels import LabelSet, get_label_set
 
+MAX_LABEL_PIXELS = 1 << 24  # 16.8M pixels (e.g. 4096x4096); Cityscapes' native maps have 2.1M
+
+
+def check_label_pixels(height: int, width: int, what: str = "label map") -> None:
+    """Refuse a map above :data:`MAX_LABEL_PIXELS` before its one-hot semantics are allocated."""
+    if height * width > MAX_LABEL_PIXELS:
+        raise ValueError(f"{what} of {width}x{height} = {height * width:,} pixels exceeds the limit of "
+                         f"{MAX_LABEL_PIXELS:,} pixels (its one-hot semantics would not fit comfortably in "
+                         "memory); downscale or crop it first")
+
 
 def _as_batch(t: torch.Tensor, what: str) -> torch.Tensor:
     """(H, W), (B, H, W) or (B, 1, H, W) -> (B, 1, H, W) int64."""
@@ -60,6 +70,7 @@ def to_semantics(label: torch.Tensor, instance: torch.Tensor | None = None,
     """
     ls = get_label_set(label_set)
     label = _as_batch(label, "label")
+    check_label_pixels(*label.shape[-2:])
     valid = ls.is_valid(label)
     if not bool(valid.all()):
         bad = torch.unique(label[~valid]).tolist()
@@ -237,15 +248,20 @@ class Example:
 
 
 def _open(path: Path, what: str) -> Image.Image:
-    """Fully decoded PIL image; ValueError naming the file when it cannot be decoded."""
+    """Fully decoded PIL image; ValueError naming the file when it is too large or cannot be decoded."""
     try:
-        with Image.open(path) as img:
-            img.load()
-            return img
+        img = Image.open(path)
     except FileNotFoundError:
         raise
-    except (OSError, SyntaxError, ValueError) as err:
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
         raise unreadable(path, what, err) from err
+    with img:
+        check_label_pixels(img.height, img.width, f"{path}: the {what}")  # from the header, before decoding
+        try:
+            img.load()
+        except (OSError, SyntaxError, ValueError) as err:
+            raise unreadable(path, what, err) from err
+        return img
 
 
 def unreadable(path: Path, what: str, err: Exception) -> ValueError:

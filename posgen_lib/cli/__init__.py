@@ -1,0 +1,83 @@
+"""The ``posgen`` command line: one entry point for everything a user runs.
+
+    posgen demo                                   train PosGen on the synthetic streets (CPU), write outputs/demo/
+    posgen train --preset synthetic --out runs/x  train with SPADE's recipe (torchrun for many GPUs)
+    posgen render MODEL LABEL.png --scale 4 --out big.png   render at any scale, size or window
+    posgen eval MODEL --scales 1,2,4              mIoU, SegFD, FID/KID, PSNR/SSIM per scale and method
+    posgen experiment --out docs                  the upscaling experiment behind docs/results.md
+    posgen bench                                  speed and memory ratios (docs/benchmarks.md)
+    posgen data check|prepare|gallery             datasets
+    posgen segmenter train|eval                   the synthetic-streets segmenter that scores mIoU
+    posgen pretrained list|build                  the models shipped with the package
+    posgen assign student|run|grade               course exercises (docs/teaching.md)
+    posgen lab [--instructor]                     JupyterLab on the course notebooks
+    posgen nbclean [--check] notebooks            strip notebooks to their committed form
+
+Every error a user can cause is printed as one line (``posgen CMD: error:
+...``) naming the argument or file and the fix, with exit status 2. A
+traceback appears only with ``--debug`` (or ``POSGEN_DEBUG=1``). Each command
+module imports the library inside its command function, so ``posgen --help``
+answers without loading torch's heavier companions.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from ..errors import UserError, disk_error
+from . import bench, course, data, demo, eval, experiment, pretrained, render, segmenter, train
+from .args import Parser
+
+COMMANDS = (demo, train, render, eval, experiment, bench, data, segmenter, pretrained, course)
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="posgen",
+                    description="PosGen: semantic image synthesis with a per-pixel, any-resolution head. "
+                                "Start with `posgen demo`.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (also POSGEN_DEBUG=1)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=Parser)
+    for module in COMMANDS:
+        module.add(sub)
+    return parser
+
+
+def user_message(err: BaseException) -> str | None:
+    """The one-line message for an error the user can cause, or None for a bug."""
+    if isinstance(err, OSError):
+        problem = disk_error(err, err.filename or "the output")
+        if problem is not None:
+            return str(problem)
+        if err.filename is not None:
+            return f"{err.strerror or err}: {err.filename}"
+    if isinstance(err, (UserError, ValueError, FileNotFoundError)):
+        return str(err).strip().replace("\n", "; ")
+    if isinstance(err, RuntimeError) and "can't allocate memory" in str(err):
+        return ("out of memory: lower --batch, the scale or the size, or render a window "
+                f"({str(err).splitlines()[0][:120]})")
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    debug = args.debug or os.environ.get("POSGEN_DEBUG", "") not in ("", "0")
+    where = f"posgen {args.command}"
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print(f"{where}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if debug:
+            raise
+        message = user_message(err)
+        if message is not None:
+            print(f"{where}: error: {message}", file=sys.stderr)
+            return 2
+        first = (str(err).strip().splitlines() or [""])[0][:200]
+        print(f"{where}: internal error ({type(err).__name__}: {first}); rerun with --debug for the "
+              "traceback and please report it", file=sys.stderr)
+        return 1
+
+

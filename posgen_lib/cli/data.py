@@ -1,0 +1,61 @@
+"""``posgen data check | prepare | gallery``: validate or build real dataset folders; the synthetic gallery."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..data.build import default_root
+from ..data.prepare import DATASETS, DEFAULT_SPLITS, check_dataset, prepare_cityscapes, prepare_coco_stuff
+from .args import in_range, non_negative_int
+
+
+def _run_check(args) -> int:
+    root = Path(args.dir) if args.dir else default_root(args.dataset)
+    report = check_dataset(root, args.dataset, args.split)
+    print(report)
+    return 0 if report.ok else 1
+
+
+def _run_prepare(args) -> int:
+    out = Path(args.out) if args.out else default_root(args.dataset)
+    prepare = prepare_cityscapes if args.dataset == "cityscapes" else prepare_coco_stuff
+    print(prepare(args.src, out, tuple(args.split)))
+    print(f"next: posgen data check {out} --dataset {args.dataset}")
+    return 0
+
+
+def _run_gallery(args) -> int:
+    from ..viz.figures import save_gallery
+
+    print(save_gallery(args.out, n=args.scenes, seed=args.seed))
+    return 0
+
+
+def add(sub) -> None:
+    """``posgen data check``, ``prepare`` and ``gallery``."""
+    data = sub.add_parser("data", help="check or prepare a real dataset folder; synthetic gallery")
+    actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
+    check = actions.add_parser(
+        "check", help="validate a dataset folder; exit status 1 when problems were found")
+    check.add_argument("dir", nargs="?", help="dataset folder (default: $POSGEN_DATA_DIR/DATASET)")
+    check.add_argument("--dataset", required=True, choices=list(DATASETS))
+    check.add_argument("--split", nargs="+", default=None,
+                       help=f"splits to check (default: {' '.join(DEFAULT_SPLITS)})")
+    check.set_defaults(func=_run_check)
+    prepare = actions.add_parser(
+        "prepare", help="build a dataset folder from your own downloads (see data/README.md)")
+    prepare.add_argument("dataset", choices=list(DATASETS))
+    prepare.add_argument("--src", required=True,
+                         help="cityscapes: folder with gtFine_trainvaltest.zip and "
+                              "leftImg8bit_trainvaltest.zip; coco_stuff: folder with train2017/, "
+                              "val2017/ (or .zip), stuffthingmaps_trainval2017.zip, annotations/")
+    prepare.add_argument("--out", default=None,
+                         help="output folder (default: $POSGEN_DATA_DIR/DATASET)")
+    prepare.add_argument("--split", nargs="+", default=list(DEFAULT_SPLITS),
+                         help=f"splits to prepare (default: {' '.join(DEFAULT_SPLITS)})")
+    prepare.set_defaults(func=_run_prepare)
+    gallery = actions.add_parser(
+        "gallery", help="PNG of procedural street scenes (labels, photos, one scene at 1x and 4x)")
+    gallery.add_argument("--out", default="docs/img/synthetic_gallery.png", help="PNG to write")
+    gallery.add_argument("--scenes", type=in_range(1, 64, kind=int), default=6, help="scenes to show (default 6)")
+    gallery.add_argument("--seed", type=non_negative_int, default=0, help="dataset seed (default 0)")
+    gallery.set_defaults(func=_run_gallery)

@@ -1,0 +1,101 @@
+"""``posgen train``: train any generator with SPADE's recipe, on one process or many (torchrun)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..config import GENERATORS, PRESETS
+from ..errors import UserError
+from .args import in_range, non_negative_int, positive_int
+
+
+def _resume(text: str):
+    return "auto" if text == "auto" else Path(text)
+
+
+def add(sub) -> None:
+    p = sub.add_parser(
+        "train", help="train PosGen, any-resolution PosGen, the SPADE baseline or the pixel-wise generator",
+        description="Train with SPADE's recipe (hinge loss, feature matching, TTUR Adam, spectral norm). "
+                    "An output folder belongs to one run: a second run into it is refused unless "
+                    "--resume or --overwrite. For several GPUs: torchrun --nproc-per-node N -m "
+                    "posgen_lib.cli train ...")
+    p.add_argument("--preset", required=True, choices=list(PRESETS),
+                   help="model/data/recipe settings: synthetic (CPU course), cityscapes, coco_stuff, tiny")
+    p.add_argument("--out", required=True, type=Path, help="folder for checkpoints, logs and samples")
+    p.add_argument("--data", type=Path, help="dataset folder (required for cityscapes / coco_stuff "
+                   "unless POSGEN_DATA_DIR/<dataset> exists)")
+    budget = p.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=non_negative_int, help="number of training steps")
+    budget.add_argument("--epochs", type=positive_int, help="number of epochs (default: the preset's)")
+    p.add_argument("--batch", type=positive_int, help="global batch size (split across processes)")
+    p.add_argument("--generator", choices=list(GENERATORS),
+                   help="posgen (default), spade (the baseline), pixelwise, or anyres")
+    p.add_argument("--device", help="cpu, cuda, cuda:1 ... (default: POSGEN_DEVICE, else CUDA if present)")
+    resume = p.add_mutually_exclusive_group()
+    resume.add_argument("--resume", nargs="?", const=True, default=False, type=_resume, metavar="CKPT|auto",
+                        help="continue the run in --out from its newest checkpoint (an error if there is "
+                             "none), or from CKPT; 'auto': resume when there is a checkpoint, else start")
+    resume.add_argument("--overwrite", action="store_true",
+                        help="start a new run even if --out holds one (the old run is moved aside, "
+                             "not deleted)")
+    p.add_argument("--allow-change", action="store_true",
+                   help="resume although batch, seed, learning rate or loss weights differ from the run's")
+    p.add_argument("--lr", type=in_range(0, 1, low_open=True), help="base learning rate in (0, 1] "
+                   "(TTUR: G lr/2, D lr*2; SPADE: 2e-4)")
+    p.add_argument("--amp", choices=["auto", "off", "bf16", "fp16"], help="mixed precision")
+    p.add_argument("--ema", type=in_range(0, 1, high_open=True), metavar="DECAY",
+                   help="keep an EMA of G's weights with this decay in [0, 1), e.g. 0.999")
+    p.add_argument("--l1", type=in_range(0, 1e4), metavar="LAMBDA", help="weight (>= 0) of an L1 loss to the photo")
+    p.add_argument("--vgg-weights", type=Path, help="local VGG19 weights file enabling the VGG loss")
+    p.add_argument("--seed", type=non_negative_int, help="random seed")
+    p.add_argument("--workers", type=non_negative_int, help="data loader worker processes")
+    p.add_argument("--keep", type=positive_int, help="how many checkpoints to keep")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=run)
+
+
+def config_from_args(args):
+    from ..config import preset
+
+    cfg = preset(args.preset)
+    t, d = cfg.train, cfg.data
+    if args.steps is not None:
+        t.steps = args.steps
+    if args.epochs is not None:
+        t.epochs, t.steps = args.epochs, None
+    if args.generator is not None:
+        cfg.model.generator = args.generator
+    for attr, value in (("batch_size", args.batch), ("lr", args.lr), ("amp", args.amp),
+                        ("ema_decay", args.ema), ("lambda_l1", args.l1), ("seed", args.seed),
+                        ("keep", args.keep)):
+        if value is not None:
+            setattr(t, attr, value)
+    if args.vgg_weights is not None:
+        if not args.vgg_weights.is_file():
+            raise UserError(f"--vgg-weights {args.vgg_weights} does not exist")
+        t.vgg_weights = str(args.vgg_weights)
+    if args.workers is not None:
+        d.num_workers = args.workers
+    if args.data is not None:
+        if not args.data.is_dir():
+            raise UserError(f"--data {args.data} is not a folder; see data/README.md")
+        d.root = str(args.data)
+    return cfg.validate()
+
+
+def run(args) -> int:
+    from ..train.loop import TrainingInterrupted, train
+
+    cfg = config_from_args(args)
+    if isinstance(args.resume, Path) and not args.resume.is_file():
+        raise UserError(f"--resume {args.resume}: no such checkpoint file")
+    try:
+        result = train(cfg, args.out, resume=args.resume, device=args.device, progress=not args.quiet,
+                       overwrite=args.overwrite, allow_change=args.allow_change)
+    except TrainingInterrupted as stop:
+        print(f"posgen train: {stop}", file=sys.stderr)
+        return 128 + int(stop.signum)
+    print(f"trained {result.step} steps; model: {result.out_dir / 'model.pt'}; "
+          f"samples: {result.out_dir / 'samples'}")
+    return 0

@@ -1,0 +1,24 @@
+"""What only the notebooks use: lessons (figures and small experiments per notebook), views and
+widgets, the environment check, and grading (exercises, student copies, the notebook cleaner).
+
+Nothing else in posgen_lib imports this package. Importing it makes returned
+matplotlib figures draw themselves in IPython (:mod:`.display`)::
+
+    import posgen_lib as pg
+    from posgen_lib.course import views, widgets
+"""
+from . import display, envcheck, lessons, views
+from .display import register_notebook_display, show
+
+register_notebook_display()
+
+__all__ = ["display", "envcheck", "lessons", "views", "widgets", "register_notebook_display", "show"]
+
+
+def __getattr__(name: str):
+    """``widgets`` loads on first use: it needs ipywidgets (the notebooks extra)."""
+    if name == "widgets":
+        from importlib import import_module
+
+        return import_module(".widgets", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

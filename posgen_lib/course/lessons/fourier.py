@@ -1,0 +1,270 @@
+"""Coordinate MLPs: fit one image as a function of pixel position (notebook 01).
+
+A coordinate MLP maps a pixel centre ``v = (x, y)`` in [-1, 1]^2 (the
+``align_corners=True`` grid of :func:`posgen_lib.models.fourier.coordinate_grid`) to
+an RGB value, and is fitted to a single image by full-batch regression::
+
+    rgb(v) = MLP(enc(v)),   loss = mean_p || rgb(v_p) - image_p ||^2
+
+with one of three encodings ``enc``:
+
+* ``"raw"``      -- enc(v) = v. Networks trained by gradient descent learn low
+  frequencies first and high ones very slowly ("spectral bias", Rahaman et
+  al. 2019), so the fit stays blurry within a small budget.
+* ``"gaussian"`` -- enc(v) = [cos(2 pi B v), sin(2 pi B v)], B ~ N(0, sigma^2)
+  fixed (Tancik et al. 2020, Eq. 5). ``sigma`` (cycles per unit of v) sets the
+  bandwidth: too small is blurry; too large fits the training pixels but puts
+  noise and stripes between them.
+* ``"learned"``  -- enc(v) = sin(W v + b) with W, b trained (CIPS), W starting
+  as N(0, (2 pi sigma)^2) so that it matches the Gaussian map's frequencies.
+  PosGen's ``head_coord_scale`` is this init std: scale = 2 pi sigma.
+
+Because the model is a function of continuous coordinates, :func:`render`
+evaluates it on any grid, e.g. 4x the training resolution; comparing that with
+a 4x ground truth (the procedural scenes have one) measures what the model
+does *between* the training pixels.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from torch import nn
+
+from ...models.fourier import FULL_WINDOW, GaussianFourierFeatures, LearnedFourierFeatures, coordinate_grid
+
+ENCODINGS = ("raw", "gaussian", "learned")
+
+
+class CoordinateMLP(nn.Module):
+    """RGB(v) = MLP(enc(v)) for coordinates v (..., 2) -> (..., 3); ReLU hidden layers, linear output."""
+
+    def __init__(self, encoding: str = "gaussian", sigma: float = 10.0, num_frequencies: int = 64,
+                 hidden: int = 128, depth: int = 3, seed: int = 0):
+        super().__init__()
+        if encoding not in ENCODINGS:
+            raise ValueError(f"encoding={encoding!r}: choose one of {ENCODINGS}")
+        self.encoding, self.sigma = encoding, sigma
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if encoding == "raw":
+                self.encode, width = nn.Identity(), 2
+            elif encoding == "gaussian":
+                self.encode = GaussianFourierFeatures(2, num_frequencies, sigma, seed=seed)
+                width = 2 * num_frequencies
+            else:
+                self.encode = LearnedFourierFeatures(2, 2 * num_frequencies, 2 * math.pi * sigma)
+                width = 2 * num_frequencies
+            layers = []
+            for _ in range(depth - 1):
+                layers += [nn.Linear(width, hidden), nn.ReLU()]
+                width = hidden
+            self.mlp = nn.Sequential(*layers, nn.Linear(width, 3))
+
+    @property
+    def label(self) -> str:
+        return "raw (x, y)" if self.encoding == "raw" else f"{self.encoding}, sigma={self.sigma:g}"
+
+    def forward(self, v: torch.Tensor) -> torch.Tensor:
+        return self.mlp(self.encode(v))  # (..., 3)
+
+
+def render(model: nn.Module, size: tuple[int, int], window=FULL_WINDOW) -> torch.Tensor:
+    """Evaluate a coordinate model on the ``size=(H, W)`` grid over ``window`` -> (3, H, W)."""
+    coords = coordinate_grid(size, window).permute(1, 2, 0)  # (H, W, 2)
+    with torch.no_grad():
+        return model(coords).permute(2, 0, 1)  # (3, H, W)
+
+
+def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
+    """PSNR in dB of two images in [-1, 1] (after clamping), on the [0, 1] scale: 10 log10(1 / MSE)."""
+    mse = F.mse_loss((a.clamp(-1, 1) + 1) / 2, (b.clamp(-1, 1) + 1) / 2).item()
+    return 10 * math.log10(1.0 / max(mse, 1e-12))
+
+
+@dataclass
+class FitResult:
+    """A fitted model and its PSNR curves (``test_psnr`` is empty without a test image)."""
+
+    model: CoordinateMLP
+    steps: list[int] = field(default_factory=list)
+    train_psnr: list[float] = field(default_factory=list)
+    test_psnr: list[float] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.model.label
+
+
+def fit_image(model: CoordinateMLP, image: torch.Tensor, steps: int, lr: float = 1e-3,
+              test_image: torch.Tensor | None = None, log_every: int = 10) -> FitResult:
+    """Fit ``model`` to ``image`` (3, H, W) in [-1, 1] with full-batch Adam on MSE.
+
+    Every ``log_every`` steps (and at the end) records the PSNR on the training
+    pixels and, if given, against ``test_image`` (3, H', W') rendered by the
+    model on its own grid (e.g. a 4x ground truth of the same scene).
+    """
+    coords = coordinate_grid(image.shape[-2:]).permute(1, 2, 0)  # (H, W, 2)
+    target = image.permute(1, 2, 0)  # (H, W, 3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    result = FitResult(model)
+    for step in range(1, steps + 1):
+        loss = F.mse_loss(model(coords), target)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if step % log_every == 0 or step == steps:
+            result.steps.append(step)
+            result.train_psnr.append(psnr(render(model, image.shape[-2:]), image))
+            if test_image is not None:
+                result.test_psnr.append(psnr(render(model, test_image.shape[-2:]), test_image))
+    return result
+
+
+def fit_many(image: torch.Tensor, settings: list[tuple[str, float]], steps: int,
+             test_image: torch.Tensor | None = None, log_every: int = 10, **model_kwargs) -> list[FitResult]:
+    """One :func:`fit_image` per ``(encoding, sigma)`` in ``settings``, same budget and seed."""
+    return [fit_image(CoordinateMLP(encoding, sigma, **model_kwargs), image, steps,
+                      test_image=test_image, log_every=log_every)
+            for encoding, sigma in settings]
+
+
+def summary_text(results: list[FitResult]) -> str:
+    """Final PSNRs, one line per fit."""
+    return "\n".join(f"{r.label:22s} pixels {r.train_psnr[-1]:5.1f} dB"
+                     + (f"   between pixels {r.test_psnr[-1]:5.1f} dB" if r.test_psnr else "") for r in results)
+
+
+def stripes(size: tuple[int, int] = (64, 64), cycles: tuple[float, ...] = (1, 4, 12)) -> torch.Tensor:
+    """A procedural test image (3, H, W) in [-1, 1]: sums of cosines along x, y and the diagonal.
+
+    Channel k holds cos(pi * cycles[k] * (x, y, x + y)[k]); high ``cycles`` make a
+    pattern that raw coordinates fit slowly and Fourier features fit quickly.
+    """
+    x, y = coordinate_grid(size)  # (H, W) each
+    axes = (x, y, (x + y) / 2)
+    return torch.stack([torch.cos(math.pi * c * a) for c, a in zip(cycles, axes)])  # (3, H, W)
+
+
+# --------------------------------------------------------------------------- figures
+
+def _show(ax, image: torch.Tensor, title: str) -> None:
+    ax.imshow(((image.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).numpy(), interpolation="nearest")
+    ax.set_title(title, fontsize=8)
+    ax.set_axis_off()
+
+
+def grid_figure(size: tuple[int, int] = (3, 4), fine: tuple[int, int] = (6, 8),
+                window=(-0.6, -0.2, 0.4, 1.0)) -> Figure:
+    """Pixel centres of the ``align_corners=True`` grid at two sizes, and a window sampled by a 3x3 grid."""
+    fig = Figure(figsize=(9, 4.4))
+    axes = fig.subplots(1, 2)
+    for (h, w), colour, dot in ((size, "C0", 60), (fine, "C1", 14)):
+        x, y = coordinate_grid((h, w))
+        axes[0].scatter(x.ravel(), y.ravel(), s=dot, c=colour, label=f"{h}x{w} image", zorder=3)
+    x, y = coordinate_grid((3, 3), window)
+    axes[1].scatter(x.ravel(), y.ravel(), s=60, c="C2", label="3x3 render of the window", zorder=3)
+    axes[1].add_patch(_rect(window, "C2", f"window {tuple(window)}"))
+    for ax in axes:
+        ax.add_patch(_rect(FULL_WINDOW, "k", "[-1, 1] x [-1, 1]"))
+        ax.set_xlim(-1.3, 1.3)
+        ax.set_ylim(1.3, -1.3)  # y grows downwards, like image rows
+        ax.set_aspect("equal")
+        ax.set_xlabel("x (channel 0)")
+        ax.set_ylabel("y (channel 1)")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    axes[0].annotate("(-1, -1)", (-1, -1), (-0.95, -1.12), fontsize=8)
+    axes[0].annotate("(1, 1)", (1, 1), (0.62, 1.22), fontsize=8)
+    axes[0].set_title("pixel centres: same corners at every size", fontsize=9)
+    axes[1].set_title("a window names the first and last centres", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _rect(window, colour: str, label: str):
+    x0, y0, x1, y1 = window
+    return Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=colour, lw=1.2, ls="--", label=label)
+
+
+def features_figure(sigmas=(1.0, 4.0, 16.0), count: int = 5, size: tuple[int, int] = (64, 128),
+                    seed: int = 0) -> Figure:
+    """Rows: sigma; columns: the first ``count`` channels cos(2 pi b_j . v) of a Gaussian feature map."""
+    fig = Figure(figsize=(2.0 * count, 1.1 * len(sigmas) + 0.3))
+    axes = fig.subplots(len(sigmas), count, squeeze=False)
+    coords = coordinate_grid(size).permute(1, 2, 0)  # (H, W, 2)
+    for row, sigma in enumerate(sigmas):
+        enc = GaussianFourierFeatures(2, count, sigma, seed=seed)
+        feats = enc(coords)  # (H, W, 2 * count): cos channels first
+        for j in range(count):
+            ax = axes[row, j]
+            ax.imshow(feats[..., j].numpy(), cmap="RdBu", vmin=-1, vmax=1)
+            bx, by = enc.B[j].tolist()
+            ax.set_title(f"sigma={sigma:g}: b=({bx:.1f}, {by:.1f})", fontsize=7)
+            ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def reconstructions_figure(image: torch.Tensor, results: list[FitResult], test_image: torch.Tensor | None = None,
+                           crop: tuple[slice, slice] | None = None) -> Figure:
+    """Top row: the target and each fit at the training size; bottom row (with ``test_image``):
+    the same fits rendered at the test size, next to the test ground truth. ``crop`` zooms the
+    bottom row into a region (slices of the test image)."""
+    rows = 1 if test_image is None else 2
+    cols = len(results) + 1
+    fig = Figure(figsize=(2.6 * cols, 1.7 * rows + 0.2))
+    axes = fig.subplots(rows, cols, squeeze=False)
+    _show(axes[0, 0], image, f"target {image.shape[1]}x{image.shape[2]}")
+    for k, r in enumerate(results, start=1):
+        _show(axes[0, k], render(r.model, image.shape[-2:]), f"{r.label}\n{r.train_psnr[-1]:.1f} dB")
+    if test_image is not None:
+        crop = crop or (slice(None), slice(None))
+        h, w = test_image.shape[-2:]
+        _show(axes[1, 0], test_image[:, crop[0], crop[1]], f"ground truth {h}x{w}")
+        for k, r in enumerate(results, start=1):
+            _show(axes[1, k], render(r.model, (h, w))[:, crop[0], crop[1]],
+                  f"rendered {h}x{w}: {r.test_psnr[-1]:.1f} dB")
+    fig.tight_layout()
+    return fig
+
+
+def psnr_figure(results: list[FitResult]) -> Figure:
+    """PSNR against step: training pixels (solid) and the test image (dashed, if recorded)."""
+    fig = Figure(figsize=(9, 3.2))
+    axes = fig.subplots(1, 2, sharey=True)
+    for k, r in enumerate(results):
+        axes[0].plot(r.steps, r.train_psnr, color=f"C{k}", label=r.label)
+        if r.test_psnr:
+            axes[1].plot(r.steps, r.test_psnr, color=f"C{k}", ls="--", label=r.label)
+    axes[0].set_title("on the training pixels", fontsize=9)
+    axes[1].set_title("between them (test image at a higher resolution)", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("PSNR (dB)")
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def feature_slider(size: tuple[int, int] = (64, 128), count: int = 5, sigma: float = 4.0):
+    """A sigma slider over :func:`features_figure` (needs ipywidgets; the figure is the static fallback)."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    slider = widgets.FloatLogSlider(value=sigma, base=10, min=-0.5, max=1.7, step=0.05,
+                                    description="sigma", continuous_update=False)
+    out = widgets.Output()
+
+    def draw(_=None):
+        with out:
+            out.clear_output(wait=True)
+            display(features_figure((slider.value,), count, size))
+
+    slider.observe(draw, names="value")
+    draw()
+    return widgets.VBox([slider, out])

@@ -1,0 +1,191 @@
+"""The models shipped inside the package, rebuilt by one command: ``make pretrained``.
+
+``posgen pretrained build [NAME ...] [--runs DIR] [--steps N]`` trains each
+named model with its recorded recipe (:data:`RECIPES`; resumable: an
+interrupted run continues from its last checkpoint in ``--runs``), scores it on
+100 held-out test scenes, and writes
+
+* ``posgen_lib/assets/<file>``: float16 generator weights, config and a model
+  card (command, recipe, seed, steps, training time, metrics, parameters);
+* ``docs/model_card_synthetic.md``: the cards of all shipped generators as a page.
+
+The metrics are the evaluation of notebook 07 (:mod:`posgen_lib.eval.evaluate`): the shipped
+segmenter's mIoU / pixel accuracy, SegFD (Frechet distance on its features,
+100 images) and PSNR / SSIM against the ground truth, at 1x, 2x and 4x (head on
+the enlarged coordinate grid), plus the per-class colour error at 1x next to
+that of the same architecture untrained.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from ..checkpoint import MODEL_FORMAT, load_checkpoint, save_model
+from ..config import Config, preset
+from ..data.transforms import to_semantics
+from ..models.registry import asset_path, build_generator, count_parameters
+from ..train.loop import train
+from ..train.rundir import read_log
+from .evaluate import evaluate
+from .metrics import class_color_error
+from .scenes import synthetic_scenes_at
+from .segmenter import load_segmenter
+
+SCALES = (1.0, 2.0, 4.0)
+EVAL_SCENES = 100
+CARD_PAGE = Path("docs") / "model_card_synthetic.md"  # relative to the repository root
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a shipped model is trained: the ``synthetic`` preset plus these changes."""
+
+    generator: str
+    summary: str
+    steps: int = 2000
+    ema_decay: float = 0.999
+    seed: int = 0
+    model_overrides: dict = field(default_factory=dict)
+
+    def train_command(self, run_dir: Path, steps: int | None = None) -> str | None:
+        """The equivalent ``posgen train`` command line (None when the CLI cannot express the recipe)."""
+        if self.model_overrides:
+            return None
+        return (f"posgen train --preset synthetic --generator {self.generator} --steps {steps or self.steps} "
+                f"--ema {self.ema_decay} --seed {self.seed} --out {run_dir}")
+
+    def config(self, steps: int | None = None) -> Config:
+        cfg = preset("synthetic")
+        cfg.model.generator = self.generator
+        cfg.train.steps = steps if steps is not None else self.steps
+        cfg.train.ema_decay = self.ema_decay
+        cfg.train.seed = self.seed
+        cfg.model = dataclasses.replace(cfg.model, **self.model_overrides)
+        return cfg.validate()
+
+
+RECIPES = {
+    "synthetic": Recipe("posgen", "PosGen: SPADE trunk + per-pixel head"),
+    "synthetic_pixelwise": Recipe(
+        "pixelwise", "fully pixel-wise generator with a 1/16-resolution context code (notebook 08)"),
+    "synthetic_pixelwise_nocontext": Recipe(
+        "pixelwise", "fully pixel-wise generator without context: colour = f(class, edge, position)",
+        model_overrides={"pixelwise_context": 0}),
+}
+
+
+def _train_seconds(run_dir: Path) -> float:
+    """Training time summed from the run's log (``sec_per_step`` x steps per logged row)."""
+    rows = read_log(run_dir / "log.jsonl")
+    total, previous = 0.0, 0
+    for row in rows:
+        if row["step"] > previous:
+            total += row["sec_per_step"] * (row["step"] - previous)
+        previous = row["step"]
+    return round(total, 1)
+
+
+@torch.no_grad()
+def score(G, cfg: Config, count: int = EVAL_SCENES) -> dict:
+    """Card metrics of ``G``: per scale mIoU, accuracy, SegFD, PSNR, SSIM; colour error vs untrained."""
+    scenes_at = synthetic_scenes_at(cfg, count)
+    rows = evaluate({"model": G}, [("model", "coordinates")], scenes_at, SCALES, cfg,
+                    segmenter=load_segmenter(), inception=False, progress=False)
+    base = scenes_at(1.0)
+    sem = to_semantics(base.label, base.instance, cfg.data.label_set, cfg.model.use_instance)
+    torch.manual_seed(cfg.train.seed)
+    untrained = build_generator(cfg.model).eval()
+    metrics = {f"{row['scale']:g}x": {k: round(row[k], 4) for k in ("miou", "pixel_accuracy", "segfd",
+                                                                    "psnr", "ssim")} for row in rows}
+    metrics["class_color_error_1x"] = round(class_color_error(G(sem), base.image, base.label), 4)
+    metrics["class_color_error_1x_untrained"] = round(class_color_error(untrained(sem), base.image,
+                                                                        base.label), 4)
+    metrics["images"] = count
+    return metrics
+
+
+def build(name: str, runs: Path, steps: int | None = None, progress: bool = True,
+          asset: Path | None = None, count: int = EVAL_SCENES) -> dict:
+    """Train (or resume) the recipe ``name`` under ``runs/name``, score it on ``count`` scenes,
+    write it to ``asset`` (default: its place in the package); returns its card."""
+    recipe = RECIPES[name]
+    cfg = recipe.config(steps)
+    run_dir = runs / name
+    result = train(cfg, run_dir, resume="auto", progress=progress)
+    G = result.generator.eval()
+    card = {
+        "name": name,
+        "summary": recipe.summary,
+        "command": f"posgen pretrained build {name}" + (f" --steps {steps}" if steps else ""),
+        "train_command": recipe.train_command(run_dir, steps),
+        "generator": cfg.model.generator,
+        "preset": "synthetic",
+        "recipe": {"steps": cfg.train.steps, "batch_size": cfg.train.batch_size, "seed": cfg.train.seed,
+                   "ema_decay": cfg.train.ema_decay, "lambda_feat": cfg.train.lambda_feat,
+                   "lambda_l1": cfg.train.lambda_l1, "gan_mode": cfg.train.gan_mode,
+                   "model_overrides": recipe.model_overrides},
+        "parameters": count_parameters(G),
+        "train_seconds": _train_seconds(run_dir),
+        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "date": datetime.date.today().isoformat(),
+        "metrics": score(G, cfg, count),
+    }
+    save_model(asset or asset_path(name), G, cfg, card=card, half=True)
+    return card
+
+
+def _train_command_note(card: dict) -> str:
+    if "train_command" not in card:
+        return ""
+    if card["train_command"] is None:
+        return " (trained through the Python API: `posgen train` has no flag for the model change)"
+    return f" (its training step alone: `{card['train_command']}`)"
+
+
+def card_page(cards: list[dict]) -> str:
+    """Markdown for ``docs/model_card_synthetic.md`` from the cards of the shipped generators."""
+    lines = ["# Shipped generators (synthetic streets)", "",
+             "Written by `make pretrained` (`posgen pretrained build`) from the cards stored",
+             "inside the model files; `pg.pretrained(NAME, with_card=True)` returns the same data.",
+             "All are trained on CPU with the `synthetic` preset (64x128 procedural street scenes,",
+             "SPADE's recipe: hinge loss + feature matching, TTUR Adam, spectral norm, instance edges,",
+             "no VGG loss, no L1 term: docs/training.md shows it did not help) and an EMA of the",
+             "generator weights (decay 0.999), which is",
+             "what is shipped (float16). Metrics: 100 held-out `test` scenes, the shipped segmenter",
+             "(docs/model_card_segmenter.md); higher is better except SegFD and the colour error.",
+             "Training times are wall-clock and include any other jobs sharing the machine.",
+             ""]
+    for card in cards:
+        m, r = card["metrics"], card["recipe"]
+        lines += [f"## `{card['name']}`", "", card["summary"], "",
+                  f"- command: `posgen pretrained build {card['name']}`"
+                  + _train_command_note(card),
+                  f"- generator `{card['generator']}`, {card['parameters']:,} parameters; "
+                  f"{r['steps']} steps, batch {r['batch_size']}, seed {r['seed']}, EMA {r['ema_decay']}"
+                  + (f", model changes {r['model_overrides']}" if r["model_overrides"] else ""),
+                  f"- training time {card['train_seconds'] / 60:.0f} min on {card['machine']} ({card['date']})",
+                  f"- per-class colour error at 1x: {m['class_color_error_1x']:.3f} "
+                  f"(untrained: {m['class_color_error_1x_untrained']:.3f})", "",
+                  "| scale | mIoU | pixel acc. | SegFD | PSNR (dB) | SSIM |", "| --- | --- | --- | --- | --- | --- |"]
+        for scale in (f"{s:g}x" for s in SCALES):
+            row = m[scale]
+            lines.append(f"| {scale} | {row['miou']:.3f} | {row['pixel_accuracy']:.3f} | {row['segfd']:.2f} | "
+                         f"{row['psnr']:.2f} | {row['ssim']:.3f} |")
+        lines.append("")
+    lines += ["The segmenter's own mIoU on the ground-truth photos (the ceiling) is in",
+              "docs/model_card_segmenter.md. Notebook 08 compares these models side by side.", ""]
+    return "\n".join(lines)
+
+
+def write_card_page(path: Path = CARD_PAGE) -> Path:
+    """``docs/model_card_synthetic.md`` from the cards inside the shipped model files."""
+    cards = [load_checkpoint(asset_path(n), formats=(MODEL_FORMAT,))["card"]
+             for n in RECIPES if asset_path(n).is_file()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(card_page(cards))
+    return path

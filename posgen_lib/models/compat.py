@@ -1,0 +1,91 @@
+"""Load state dicts saved by the official NVlabs/SPADE code.
+
+The modules in this package use SPADE's own names (``head_0.norm_0.mlp_gamma``,
+``discriminator_0.model1.0.0.weight_orig`` ...) and PyTorch's hook-based
+spectral norm, so an official ``latest_net_G.pth`` / ``_D`` / ``_E`` loads key
+for key. :func:`load_official_spade` adds what a user needs around that:
+
+* accepts a path or a dict, strips a ``module.`` prefix (DataParallel/DDP saves);
+* also accepts the newer parametrization-style spectral-norm keys
+  (``parametrizations.weight.original`` / ``.0._u`` / ``.0._v``) and maps them
+  to ``weight_orig`` / ``weight_u`` / ``weight_v``;
+* loading an official *generator* into a :class:`~posgen_lib.PosGenGenerator`
+  takes the whole trunk, skips SPADE's ``conv_img`` and leaves the PixelHead
+  as initialized (it has no official counterpart);
+* shape mismatches, missing and unexpected keys are reported by name, with
+  the config fields that usually cause them.
+"""
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .generator import PosGenGenerator
+
+_PARAM_STYLE = {
+    ".parametrizations.weight.original": ".weight_orig",
+    ".parametrizations.weight.0._u": ".weight_u",
+    ".parametrizations.weight.0._v": ".weight_v",
+}
+
+
+def _normalize_keys(state_dict: dict) -> dict:
+    out = {}
+    for key, value in state_dict.items():
+        if key.startswith("module."):
+            key = key[len("module."):]
+        for new, old in _PARAM_STYLE.items():
+            if key.endswith(new):
+                key = key[: -len(new)] + old
+        out[key] = value
+    return out
+
+
+def _read(state_dict) -> dict:
+    if isinstance(state_dict, (str, Path)):
+        path = Path(state_dict)
+        if not path.is_file():
+            raise FileNotFoundError(f"no SPADE checkpoint at {path}")
+        state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"expected a state dict or a path, got {type(state_dict).__name__}")
+    return state_dict
+
+
+def load_official_spade(module: nn.Module, state_dict, strict: bool = True) -> nn.Module:
+    """Load an official SPADE state dict (G, D or E) into ``module``; returns ``module``.
+
+    With ``strict=True`` any missing or unexpected key is an error that lists
+    them; with ``strict=False`` they are skipped with a warning. Values are cast
+    to the module's dtype (the golden files store float16).
+    """
+    incoming = _normalize_keys(_read(state_dict))
+    own = module.state_dict()
+    expected_extra, expected_missing = set(), set()
+    if isinstance(module, PosGenGenerator):  # anyres too: a PosGenGenerator subclass
+        expected_extra = {k for k in incoming if k.startswith("conv_img.")}
+        expected_missing = {k for k in own if k.startswith("pixel_head.")}
+
+    unexpected = sorted(set(incoming) - set(own) - expected_extra)
+    missing = sorted(set(own) - set(incoming) - expected_missing)
+    mismatched = [f"{k}: checkpoint {tuple(incoming[k].shape)} vs module {tuple(own[k].shape)}"
+                  for k in sorted(set(incoming) & set(own)) if incoming[k].shape != own[k].shape]
+    if mismatched:
+        raise ValueError(
+            f"{len(mismatched)} tensor(s) have the wrong shape for {type(module).__name__} "
+            "(check label_nc / contain_dontcare_label / use_instance / ngf / ndf / "
+            "num_upsampling_layers / use_vae in the ModelConfig):\n  " + "\n  ".join(mismatched[:20]))
+    if missing or unexpected:
+        msg = (f"state dict does not match {type(module).__name__}: "
+               f"{len(missing)} missing key(s) {missing[:8]}, "
+               f"{len(unexpected)} unexpected key(s) {unexpected[:8]}")
+        if strict:
+            raise KeyError(msg + " (pass strict=False to load the keys that match)")
+        warnings.warn(msg, stacklevel=2)
+
+    to_load = {k: v for k, v in incoming.items() if k in own}
+    module.load_state_dict(to_load, strict=False)
+    return module

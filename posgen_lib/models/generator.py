@@ -1,0 +1,146 @@
+"""The SPADE generator trunk, the SPADE baseline and PosGen.
+
+Trunk (Park et al. 2019, Fig. 5 and Appendix A; layer names as in NVlabs/SPADE)::
+
+    x = fc(nearest-resize(seg, H/2^k x W/2^k))     or, with a VAE, fc(z) reshaped
+    x = head_0(x)  -> up -> G_middle_0(x)  -> [up, when num_upsampling_layers is
+        "more" or "most"] -> G_middle_1(x) -> (up -> up_i(x)) for i = 0..3
+        -> [up -> up_4(x), when "most"]
+    f = lrelu(x, 0.2)                              the trunk feature
+
+``k`` is the number of 2x upsamplings (5, 6 or 7). SPADE derives the starting
+grid from the crop size and aspect ratio; here it is derived from the input's
+own size, which is the same at the training size and lets the same weights run
+on label maps of other sizes (e.g. 4x labels for the upscaling baseline).
+
+* :class:`SPADEGenerator` -- the baseline: ``tanh(conv_img(f))``, a 3x3 conv.
+* :class:`PosGenGenerator` -- the same trunk with the final conv replaced by
+  :class:`~posgen_lib.models.pixel_head.PixelHead` evaluated at each pixel's
+  coordinates (docs/architecture.md, "The model contract"). Its ``decode``
+  samples ``f`` bilinearly at any pixel centres, which is what lets
+  :func:`posgen_lib.rendering.render` produce any size.
+
+Both implement :class:`~posgen_lib.models.interface.Generator`.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..config import ModelConfig
+from .interface import Generator, PixelQuery, features_at, label_grid_query
+from .pixel_head import PixelHead
+from .spade import SPADEResnetBlock, init_weights
+
+
+class SPADETrunk(Generator):
+    """Everything of SPADE's generator up to (and including) the final LeakyReLU."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        cfg.validate()
+        self.cfg = cfg
+        nf = cfg.ngf
+        sh, sw = cfg.latent_size
+
+        def block(fin: int, fout: int) -> SPADEResnetBlock:
+            return SPADEResnetBlock(fin, fout, cfg.semantic_nc, cfg.spade_hidden, cfg.spade_kernel,
+                                    cfg.spade_norm, cfg.spectral_norm_G)
+
+        if cfg.use_vae:
+            self.fc = nn.Linear(cfg.z_dim, 16 * nf * sh * sw)
+        else:
+            self.fc = nn.Conv2d(cfg.semantic_nc, 16 * nf, 3, padding=1)
+        self.head_0 = block(16 * nf, 16 * nf)
+        self.G_middle_0 = block(16 * nf, 16 * nf)
+        self.G_middle_1 = block(16 * nf, 16 * nf)
+        self.up_0 = block(16 * nf, 8 * nf)
+        self.up_1 = block(8 * nf, 4 * nf)
+        self.up_2 = block(4 * nf, 2 * nf)
+        self.up_3 = block(2 * nf, nf)
+        if cfg.num_upsampling_layers == "most":
+            self.up_4 = block(nf, nf // 2)
+
+    def latent_grid(self, height: int, width: int) -> tuple[int, int]:
+        """(h, w) of the starting grid for an input of size (height, width)."""
+        step = 2**self.cfg.num_up
+        if height % step or width % step:
+            raise ValueError(
+                f"label map of size {height}x{width}: a trunk with num_upsampling_layers="
+                f"{self.cfg.num_upsampling_layers!r} needs height and width divisible by {step} "
+                f"(training size {self.cfg.image_size[0]}x{self.cfg.image_size[1]}); "
+                f"resize or crop the labels, or use posgen_lib.rendering for other output sizes")
+        return height // step, width // step
+
+    def features(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """Trunk feature f: seg (B, semantic_nc, H, W) -> (B, trunk_channels, H, W)."""
+        cfg = self.cfg
+        if seg.dim() != 4 or seg.shape[1] != cfg.semantic_nc:
+            raise ValueError(f"semantics must be (B, {cfg.semantic_nc}, H, W) "
+                             f"(label_nc + dontcare + instance edge), got {tuple(seg.shape)}")
+        sh, sw = self.latent_grid(seg.shape[2], seg.shape[3])
+        if cfg.use_vae:
+            if z is None:
+                z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device, dtype=seg.dtype)
+            x = self.fc(z).view(-1, 16 * cfg.ngf, *cfg.latent_size)  # (B, 16ngf, sh0, sw0)
+            if (sh, sw) != cfg.latent_size:
+                x = F.interpolate(x, size=(sh, sw), mode="nearest")
+        else:
+            x = self.fc(F.interpolate(seg, size=(sh, sw), mode="nearest"))  # (B, 16ngf, sh, sw)
+
+        x = self.head_0(x, seg)
+        x = self._up(x)
+        x = self.G_middle_0(x, seg)
+        if cfg.num_upsampling_layers in ("more", "most"):
+            x = self._up(x)
+        x = self.G_middle_1(x, seg)
+        for block in (self.up_0, self.up_1, self.up_2, self.up_3):
+            x = block(self._up(x), seg)
+        if cfg.num_upsampling_layers == "most":
+            x = self.up_4(self._up(x), seg)
+        return F.leaky_relu(x, 0.2)  # (B, trunk_channels, H, W)
+
+    @staticmethod
+    def _up(x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, scale_factor=2, mode="nearest")
+
+
+class SPADEGenerator(SPADETrunk):
+    """The SPADE baseline: trunk + 3x3 conv + tanh."""
+
+    kind = "spade"
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        self.conv_img = nn.Conv2d(cfg.trunk_channels, 3, 3, padding=1)
+        init_weights(self, cfg.init_type, cfg.init_gain)
+
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) in [-1, 1]."""
+        return torch.tanh(self.conv_img(self.features(seg, z)))
+
+
+class PosGenGenerator(SPADETrunk):
+    """PosGen: the SPADE trunk + :class:`PixelHead` at every pixel's coordinates."""
+
+    kind = "posgen"
+    any_size = True
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__(cfg)
+        init_weights(self, cfg.init_type, cfg.init_gain)  # the trunk gets SPADE's init
+        self.pixel_head = PixelHead(cfg.trunk_channels, cfg.head_feat_fourier,
+                                    cfg.head_coord_fourier, cfg.head_hidden, cfg.head_coord_scale)
+
+    def decode(self, feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:
+        """The head at the query's pixels: f sampled there (bilinear), then PixelHead -> (B, 3, r, W)."""
+        return self.pixel_head(features_at(feat, query), query.coords)
+
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) in [-1, 1], at the labels' size.
+
+        Other sizes, windows and chunked rendering: :func:`posgen_lib.rendering.render`.
+        """
+        feat = self.features(seg, z)  # (B, C, H, W)
+        return self.decode(feat, label_grid_query(feat))

@@ -1,0 +1,1 @@
+"""Speed and cost: ``posgen bench`` (ratios measured side by side), counted FLOPs and memory."""

@@ -1,0 +1,245 @@
+"""``posgen bench``: speed and memory of PosGen measured side by side, as ratios.
+
+Absolute timings depend on the machine and on whatever else it is doing; a
+ratio of two things measured in the same run, interleaved, is much more
+stable. Every row therefore times PosGen and its reference alternately
+(A, B, A, B ...) and reports the median of each plus their ratio:
+
+=====================  ===================================================  ==========
+row                    ratio                                                target
+=====================  ===================================================  ==========
+train step             PosGen step / SPADE step (same trunk, same batch)    <= 1.05
+render 2x, 4x          SPADE on upsampled labels / PosGen (trunk at 1x)     >= 4 at 4x
+render memory          chunked working memory at 8x / at 1x                 <= 1.5
+head efficiency        head GFLOPS / GFLOPS of its own matmuls alone        >= 0.5
+data rate              synthetic scenes generated per s / consumed per s    >= 5
+=====================  ===================================================  ==========
+
+Working memory is measured with :class:`posgen_lib.perf.memory.PeakTensorMemory`
+(live tensor bytes, output buffer excluded), so it is exact rather than timed.
+"""
+from __future__ import annotations
+
+import platform
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from ..config import budget, preset
+from ..data.synthetic import SyntheticStreets
+from ..data.transforms import to_semantics
+from ..models.discriminator import MultiscaleDiscriminator
+from ..models.fourier import coordinate_grid
+from ..train.objective import GANObjective
+from ..models.registry import build_generator
+from .memory import PeakTensorMemory
+from ..rendering import DEFAULT_CHUNK_PIXELS, render, upscale
+
+
+@dataclass
+class Row:
+    name: str
+    posgen: str  # PosGen's absolute figure
+    reference: str  # the reference's absolute figure
+    ratio: float
+    target: str
+    met: bool
+
+
+def _interleaved(fn_a, fn_b, repeats: int, warmup: int = 1) -> tuple[float, float]:
+    """Median seconds of ``fn_a`` and ``fn_b``, timed alternately."""
+    for _ in range(warmup):
+        fn_a(), fn_b()
+    times_a, times_b = [], []
+    for _ in range(repeats):
+        for fn, times in ((fn_a, times_a), (fn_b, times_b)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return statistics.median(times_a), statistics.median(times_b)
+
+
+def _synthetic_batch(cfg, batch: int, split: str = "test") -> tuple[dict, torch.Tensor]:
+    ds = SyntheticStreets(size=cfg.model.image_size, length=batch, seed=0, split=split)
+    items = [ds[i] for i in range(batch)]
+    stacked = {k: torch.stack([it[k] for it in items]) for k in ("label", "instance", "image")}
+    return stacked, to_semantics(stacked["label"], stacked["instance"], cfg.data.label_set)
+
+
+def _train_step_fn(cfg, kind: str, sem, real):
+    torch.manual_seed(0)
+    G, D = build_generator(cfg.model.with_generator(kind)), MultiscaleDiscriminator(cfg.model)
+    objective = GANObjective(cfg.train)
+    opt_g, opt_d = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+
+    def step():
+        D.requires_grad_(False)
+        g_losses, fake = objective.generator_losses(G, D, sem, real)
+        D.requires_grad_(True)
+        opt_g.zero_grad()
+        sum(g_losses.values()).backward()
+        opt_g.step()
+        opt_d.zero_grad()
+        sum(objective.discriminator_losses(D, sem, real, fake).values()).backward()
+        opt_d.step()
+    return step
+
+
+def bench_train_step(cfg, repeats: int) -> tuple[Row, float]:
+    """PosGen vs SPADE training step; also returns PosGen's seconds per step."""
+    batch, sem = _synthetic_batch(cfg, cfg.train.batch_size, "train")
+    posgen = _train_step_fn(cfg, "posgen", sem, batch["image"])
+    spade = _train_step_fn(cfg, "spade", sem, batch["image"])
+    t_pos, t_spade = _interleaved(posgen, spade, repeats)
+    ratio = t_pos / t_spade
+    return Row("train step (batch %d)" % cfg.train.batch_size, f"{t_pos * 1e3:.0f} ms",
+               f"{t_spade * 1e3:.0f} ms", ratio, "<= 1.05", ratio <= 1.05), t_pos
+
+
+@torch.no_grad()
+def bench_render(cfg, scales, repeats: int) -> list[Row]:
+    """PosGen coordinate upscaling vs the SPADE trunk run on nearest-upsampled labels."""
+    _, sem = _synthetic_batch(cfg, 1)
+    torch.manual_seed(0)
+    posgen = build_generator(cfg.model.with_generator("posgen")).eval()
+    spade = build_generator(cfg.model.with_generator("spade")).eval()
+    rows = []
+    for scale in scales:
+        t_pos, t_spade = _interleaved(lambda: render(posgen, sem, scale=scale),
+                                      lambda: upscale(spade, sem, scale=scale, method="trunk_nearest"), repeats)
+        ratio = t_spade / t_pos
+        target = ">= 4" if scale == 4 else "-"
+        rows.append(Row(f"render {scale}x ({sem.shape[-2] * scale}x{sem.shape[-1] * scale})",
+                        f"{t_pos * 1e3:.0f} ms", f"{t_spade * 1e3:.0f} ms", ratio, target,
+                        ratio >= 4 if scale == 4 else True))
+    return rows
+
+
+@torch.no_grad()
+def render_working_memory(G, sem, scale: float) -> int:
+    """Peak live tensor bytes of a chunked render at ``scale``, output buffer excluded."""
+    with PeakTensorMemory() as mem:
+        out = render(G, sem, scale=scale)
+    return mem.peak_bytes - out.numel() * out.element_size()
+
+
+def bench_render_memory(cfg, scales=(1, 4, 8, 16)) -> list[Row]:
+    _, sem = _synthetic_batch(cfg, 1)
+    torch.manual_seed(0)
+    G = build_generator(cfg.model.with_generator("posgen")).eval()
+    base = render_working_memory(G, sem, 1)
+    rows = []
+    for scale in scales:
+        used = render_working_memory(G, sem, scale)
+        ratio = used / base
+        rows.append(Row(f"render memory {scale}x", f"{used / 2**20:.1f} MiB",
+                        f"{base / 2**20:.1f} MiB at 1x", ratio,
+                        "<= 1.5" if scale == 8 else "-", ratio <= 1.5 if scale == 8 else True))
+    return rows
+
+
+def head_flops_per_pixel(head) -> int:
+    """Multiply-adds x 2 of the head's Linear layers for one pixel (elementwise ops not counted)."""
+    return 2 * sum(m.in_features * m.out_features for m in head.modules() if isinstance(m, torch.nn.Linear))
+
+
+@torch.no_grad()
+def bench_head(cfg, size: tuple[int, int], repeats: int) -> list[Row]:
+    """The head's achieved GFLOPS over a ``size`` image, banded as in :func:`render`, vs its
+    own Linear matmuls alone (same shapes, same bands), and vs one large square matmul."""
+    torch.manual_seed(0)
+    head = build_generator(cfg.model.with_generator("posgen")).eval().pixel_head
+    feat = torch.randn(1, cfg.model.trunk_channels, *size)  # (1, C, H, W)
+    coords = coordinate_grid(size)  # (2, H, W)
+    rows_per_band = max(1, DEFAULT_CHUNK_PIXELS // size[1])
+    bands = [slice(top, min(top + rows_per_band, size[0])) for top in range(0, size[0], rows_per_band)]
+    linears = [m for m in head.modules() if isinstance(m, torch.nn.Linear)]
+    band_inputs = [torch.randn(rows_per_band * size[1], m.in_features) for m in linears]
+
+    def head_banded():
+        for rows in bands:
+            head(feat[:, :, rows], coords[:, rows])
+
+    def matmuls_banded():
+        for _ in bands:
+            for x, m in zip(band_inputs, linears):
+                torch.mm(x, m.weight.T)
+
+    t_head, t_mm = _interleaved(head_banded, matmuls_banded, repeats)
+    flops = head_flops_per_pixel(head) * size[0] * size[1]
+    gflops_head, gflops_mm = flops / t_head / 1e9, flops / t_mm / 1e9
+    square = torch.randn(2048, 2048)
+    t_square, _ = _interleaved(lambda: square @ square, lambda: None, repeats)
+    gflops_peak = 2 * 2048**3 / t_square / 1e9
+    ratio = gflops_head / gflops_mm
+    return [Row(f"head GFLOPS ({size[0]}x{size[1]} px)", f"{gflops_head:.1f} GFLOPS",
+                f"{gflops_mm:.1f} GFLOPS, same matmuls alone", ratio, ">= 0.5", ratio >= 0.5),
+            Row("head vs 2048^3 matmul", f"{gflops_head:.1f} GFLOPS", f"{gflops_peak:.1f} GFLOPS",
+                gflops_head / gflops_peak, "-", True)]
+
+
+def bench_data_rate(cfg, step_seconds: float, items: int) -> Row:
+    ds = SyntheticStreets(size=cfg.model.image_size, length=items, seed=0)
+    start = time.perf_counter()
+    for i in range(items):
+        ds[i]
+    generated = items / (time.perf_counter() - start)
+    consumed = cfg.train.batch_size / step_seconds
+    ratio = generated / consumed
+    return Row("synthetic data rate", f"{generated:.0f} scenes/s", f"{consumed:.1f} scenes/s trained",
+               ratio, ">= 5", ratio >= 5)
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
+            f"Python {platform.python_version()}, {platform.system()}")
+
+
+def format_table(rows: list[Row]) -> str:
+    lines = ["| measurement | PosGen | reference | ratio | target | met |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| {r.name} | {r.posgen} | {r.reference} | {r.ratio:.2f} | {r.target} | "
+                     f"{'yes' if r.met else 'NO'} |")
+    return "\n".join(lines)
+
+
+def run_bench(preset_name: str = "synthetic", repeats: int | None = None) -> list[Row]:
+    cfg = preset(preset_name)
+    repeats = repeats or budget(5, 1)
+    train_row, step_seconds = bench_train_step(cfg, repeats)
+    rows = [train_row]
+    rows += bench_render(cfg, (2, 4), repeats)
+    rows += bench_render_memory(cfg)
+    rows += bench_head(cfg, budget((256, 512), (32, 64)), repeats)
+    rows.append(bench_data_rate(cfg, step_seconds, budget(200, 4)))
+    return rows
+
+
+BEGIN, END = "<!-- posgen bench: begin -->", "<!-- posgen bench: end -->"
+
+
+def write_record(path: Path, record: str) -> Path:
+    """Put ``record`` between the :data:`BEGIN`/:data:`END` markers of ``path``, keeping the prose
+    around them (a new file holds just the marked record)."""
+    block = f"{BEGIN}\n{record}\n{END}"
+    text = path.read_text() if path.is_file() else ""
+    if BEGIN in text and END in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
