@@ -7,10 +7,16 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line (``posgen train: error: ...``) instead of usage + error."""
+    """argparse, but a bad argument is one line (``posgen train: error: ...``) instead of usage + error,
+    and a value such as ``-1,-1,0,0`` (a window) is a value, not an unknown option."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+(,[-+\d.eE]*)+$")
 
     def error(self, message: str):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")

@@ -4,12 +4,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..data.build import default_root
+from ..errors import UserError
 from ..data.prepare import DATASETS, DEFAULT_SPLITS, check_dataset, prepare_cityscapes, prepare_coco_stuff
 from .args import in_range, non_negative_int
 
 
 def _run_check(args) -> int:
     root = Path(args.dir) if args.dir else default_root(args.dataset)
+    if not root.is_dir():
+        raise UserError(f"{root} is not a folder; give the {args.dataset} folder (data/README.md says how to "
+                        f"get and prepare it, e.g. `posgen data prepare {args.dataset} --src DOWNLOADS`)")
     report = check_dataset(root, args.dataset, args.split)
     print(report)
     return 0 if report.ok else 1
