@@ -59,8 +59,18 @@ def user_message(err: BaseException) -> str | None:
     return None
 
 
+def parse(argv: list[str] | None = None):
+    """Parsed arguments; commands that hand arguments on (``lab``) get the rest as ``passthrough_args``."""
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "passthrough", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.passthrough_args = rest
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     debug = args.debug or os.environ.get("POSGEN_DEBUG", "") not in ("", "0")
     where = f"posgen {args.command}"
     try:

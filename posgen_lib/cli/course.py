@@ -1,7 +1,6 @@
 """``posgen assign``, ``posgen lab`` and ``posgen nbclean``: running, grading and keeping the course notebooks."""
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import os
 import sys
@@ -29,9 +28,9 @@ def add(sub) -> None:
 
     lab = sub.add_parser("lab", help="JupyterLab on the course notebooks (make lab)",
                          description="Start JupyterLab with this environment's Python, rooted at the "
-                                     "repository and opened on notebooks/. Extra arguments go to JupyterLab.")
-    lab.add_argument("jupyter_args", nargs=argparse.REMAINDER, help="passed to JupyterLab, e.g. --no-browser")
-    lab.set_defaults(func=run_lab)
+                                     "repository and opened on notebooks/. Any other arguments (e.g. "
+                                     "--no-browser --port 8890) go to JupyterLab.")
+    lab.set_defaults(func=run_lab, passthrough=True)
 
     clean = sub.add_parser("nbclean", help="strip notebooks to their committed form",
                            description="Remove volatile metadata and outputs that must not be committed; "
@@ -90,7 +89,7 @@ def run_grade(args) -> int:
 def run_lab(args) -> int:
     from ..course.lab import lab_command
 
-    command = lab_command(extra=args.jupyter_args)
+    command = lab_command(extra=args.passthrough_args)
     if importlib.util.find_spec("jupyterlab") is None:
         raise ValueError("JupyterLab is not installed in this environment; run `make lab` "
                          "(it installs the notebooks extra) or pip install -e '.[notebooks]'")
