@@ -18,6 +18,7 @@ from importlib import import_module
 from . import data, models, rendering
 from .config import Config, DataConfig, ModelConfig, TrainConfig, budget, fast_mode, preset
 from .models import compat, pixelwise
+from .models.anyres import AnyResGenerator
 from .models.discriminator import ImageEncoder, MultiscaleDiscriminator
 from .models.fourier import GaussianFourierFeatures, LearnedFourierFeatures, coordinate_grid, sample_at
 from .models.generator import PosGenGenerator, SPADEGenerator
@@ -32,7 +33,7 @@ __version__ = "0.2.0"
 __all__ = [
     "Config", "DataConfig", "ModelConfig", "TrainConfig", "budget", "fast_mode", "preset",
     "ImageEncoder", "MultiscaleDiscriminator", "GaussianFourierFeatures", "LearnedFourierFeatures",
-    "coordinate_grid", "sample_at", "Generator", "PixelQuery", "PosGenGenerator", "SPADEGenerator",
+    "coordinate_grid", "sample_at", "AnyResGenerator", "Generator", "PixelQuery", "PosGenGenerator", "SPADEGenerator",
     "build_generator", "count_parameters", "load_any", "load_generator", "PixelHead", "SPADE",
     "SPADEResnetBlock", "compat", "pixelwise", "data", "models", "rendering", "render", "upscale",
     "METHODS", "pretrained", "load_or_train",

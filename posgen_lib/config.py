@@ -34,8 +34,10 @@ UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 SPADE_NORMS = ("batch", "syncbatch", "instance")
 GAN_MODES = ("hinge", "ls", "original")
 AMP_MODES = ("auto", "off", "bf16", "fp16")
+COMPILE_MODES = ("off", "generator", "all")
 REMOVED_TRAIN_FIELDS = ("d_steps_per_g",)  # in configs of older checkpoints; never had an effect
-GENERATORS = ("posgen", "spade", "pixelwise")  # ModelConfig.generator (anyres joins in models/anyres.py)
+GENERATORS = ("posgen", "spade", "pixelwise", "anyres")  # ModelConfig.generator
+ANYRES_SAMPLING = ("bilinear", "unfold")
 
 
 @dataclass
@@ -77,6 +79,20 @@ class ModelConfig:
     pixelwise_layers: int = 4
     pixelwise_context: int = 16
     pixelwise_context_channels: int = 64
+    # Any-resolution PosGen (posgen_lib.models.anyres): a residual per-pixel detail head on the
+    # trunk feature of the pixel's cell, its offset in the cell, the output pixel size, an
+    # embedding of the semantics at the output resolution, and coordinate Fourier features.
+    anyres_hidden: int = 128
+    anyres_embed: int = 32
+    anyres_coord_fourier: int = 64
+    anyres_coord_scale: float = 8.0  # std of its coordinate frequencies at init (finer than the head's)
+    anyres_sampling: str = "bilinear"  # trunk feature at the pixel: "bilinear", or "unfold" (nearest cell's 3x3)
+    anyres_residual: bool = True  # add to PosGen's head logits (last layer zero-initialised)
+    anyres_dev_modulated: bool = False
+    anyres_dev_cell_phase: bool = True
+    # The discriminator of high-resolution patches in any-resolution training.
+    patch_ndf: int = 32
+    patch_n_layers: int = 3
     # Discriminator (multiscale patch GAN) and image encoder.
     ndf: int = 64
     num_D: int = 2
@@ -118,6 +134,8 @@ class ModelConfig:
             raise ValueError(
                 f"num_upsampling_layers={self.num_upsampling_layers!r}: "
                 f"choose one of {sorted(UPSAMPLING_LAYERS)}")
+        if self.anyres_sampling not in ANYRES_SAMPLING:
+            raise ValueError(f"anyres_sampling={self.anyres_sampling!r}: choose one of {', '.join(ANYRES_SAMPLING)}")
         if self.spade_norm not in SPADE_NORMS:
             raise ValueError(f"spade_norm={self.spade_norm!r}: choose one of {SPADE_NORMS}")
         h, w = self.image_size
@@ -165,8 +183,21 @@ class TrainConfig:
     lambda_l1: float = 0.0  # L1 to the real photo (not in SPADE; see the synthetic preset)
     ema_decay: float | None = None
     amp: str = "auto"  # auto | off | bf16 | fp16
-    channels_last: bool = True
+    channels_last: bool = True  # NHWC convolutions (measured faster on CPU; see docs/training.md)
+    compile: str = "off"  # off | generator | all (G and D): torch.compile, measured in docs/training.md
     seed: int = 0
+    # Any-resolution training (posgen_lib.train.anyres; generator "anyres"): per image a scale
+    # s in [1, anyres_scale_max], anyres_patches patches of anyres_patch^2 output pixels at s
+    # (a fraction anyres_boundary centred on class boundaries), against ground truth at s.
+    anyres_scale_max: float = 4.0
+    anyres_patch: int = 32
+    anyres_patches: int = 4
+    anyres_boundary: float = 0.5
+    lambda_rec: float = 1.0  # L1 on the patches
+    lambda_patch_gan: float = 0.1  # hinge GAN of a conditional discriminator on the patches
+    lambda_consistency: float = 1.0  # area average of a high-resolution render = the 1x output
+    anyres_init: str | None = None  # model file or pretrained:NAME whose trunk and head start the run
+    anyres_freeze: bool = True  # with anyres_init: keep that trunk and head fixed, train the new parts
     log_every: int = 10
     sample_every: int = 500
     ckpt_every: int = 1000
@@ -188,11 +219,17 @@ class TrainConfig:
         for name in ("beta1", "beta2"):
             check(name, finite(getattr(self, name)) and 0 <= getattr(self, name) < 1, "in [0, 1)")
         check("gan_mode", self.gan_mode in GAN_MODES, f"one of {', '.join(GAN_MODES)}")
-        for name in ("lambda_feat", "lambda_vgg", "lambda_kld", "lambda_l1"):
+        check("anyres_scale_max", finite(self.anyres_scale_max) and 1 <= self.anyres_scale_max <= 16, "in [1, 16]")
+        check("anyres_patch", 4 <= self.anyres_patch <= 256, "in [4, 256]")
+        check("anyres_patches", self.anyres_patches >= 1, "a positive integer")
+        check("anyres_boundary", finite(self.anyres_boundary) and 0 <= self.anyres_boundary <= 1, "in [0, 1]")
+        for name in ("lambda_feat", "lambda_vgg", "lambda_kld", "lambda_l1", "lambda_rec", "lambda_patch_gan",
+                     "lambda_consistency"):
             check(name, finite(getattr(self, name)) and getattr(self, name) >= 0, "finite and >= 0")
         check("ema_decay", self.ema_decay is None or (finite(self.ema_decay) and 0 <= self.ema_decay < 1),
               "None or in [0, 1) (e.g. 0.999)")
         check("amp", self.amp in AMP_MODES, f"one of {', '.join(AMP_MODES)}")
+        check("compile", self.compile in COMPILE_MODES, f"one of {', '.join(COMPILE_MODES)}")
         for name in ("log_every", "sample_every", "ckpt_every", "keep"):
             check(name, getattr(self, name) >= 1, "a positive integer")
 
@@ -253,12 +290,17 @@ def _tiny() -> Config:
         model=ModelConfig(
             label_nc=35, use_instance=True, image_size=(32, 64), num_upsampling_layers="normal",
             ngf=4, spade_hidden=8, spade_norm="batch", head_feat_fourier=16,
-            head_coord_fourier=16, head_hidden=16, ndf=4, num_D=2, n_layers_D=3,
+            head_coord_fourier=16, head_hidden=16, anyres_hidden=16, anyres_embed=8, anyres_coord_fourier=8,
+            patch_ndf=8, patch_n_layers=2, ndf=4, num_D=2, n_layers_D=3,
             z_dim=8, encoder_crop_size=64),
         data=DataConfig(dataset="synthetic", label_set="synthetic", load_size=64,
                         crop_size=64, aspect_ratio=2.0, synthetic_length=64),
-        train=TrainConfig(batch_size=2, steps=4, log_every=1, sample_every=2, ckpt_every=2),
+        train=TrainConfig(batch_size=2, steps=4, log_every=1, sample_every=2, ckpt_every=2, anyres_patch=8,
+                          anyres_patches=2),
     )
+
+
+DEMO_TRAIN_MINUTES = 7  # `make demo`'s training budget: 10 minutes from a fresh clone, less install and scoring
 
 
 def _synthetic() -> Config:
@@ -324,3 +366,24 @@ def fast_mode() -> bool:
 def budget(full: int, fast: int) -> int:
     """A step/image budget: ``fast`` under ``POSGEN_FAST=1``, else ``full``."""
     return fast if fast_mode() else full
+
+
+# Fields that change how a run executes, not what it computes (up to float rounding).
+RUNTIME_FIELDS = {"train": ("amp", "channels_last", "compile", "log_every", "sample_every", "ckpt_every", "keep"),
+                  "data": ("num_workers", "root")}
+
+
+def recipe(cfg: Config) -> dict:
+    """The config fields that define what a run trains: :meth:`Config.to_dict` without the runtime
+    fields and without the any-resolution fields of a run that is not any-resolution. Two runs
+    with equal recipes train the same model (the experiment's cache is keyed by it)."""
+    d = cfg.to_dict()
+    for section, names in RUNTIME_FIELDS.items():
+        for name in names:
+            d[section].pop(name, None)
+    if cfg.model.generator != "anyres":
+        for section in ("model", "train"):
+            d[section] = {k: v for k, v in d[section].items()
+                          if not k.startswith(("anyres_", "patch_")) and k not in
+                          ("lambda_rec", "lambda_patch_gan", "lambda_consistency")}
+    return d

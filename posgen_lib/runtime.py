@@ -5,12 +5,21 @@
   float16 (with a gradient scaler) on older GPUs, and bfloat16 on CPUs with
   native bfloat16 kernels (oneDNN AVX512-BF16/AMX); elsewhere float32, because
   bfloat16 convolutions fall back to a slow reference kernel on such CPUs.
+* Memory layout: ``channels_last`` (NHWC) lets oneDNN (CPU) and cuDNN (GPU) run
+  the convolutions without layout conversions; measured 1.16x faster per
+  synthetic training step in bfloat16 on a 2-core CPU (docs/training.md).
+* Compilation: :func:`compile_module` wraps ``torch.compile`` and falls back to
+  eager execution when no compiler is available (no C++ compiler for the CPU
+  backend) or compilation fails.
 * Distributed: ``torchrun`` sets ``WORLD_SIZE``/``RANK``/``LOCAL_RANK``;
   :func:`init_distributed` then joins the process group (NCCL on GPUs, gloo on CPU).
 """
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -100,3 +109,34 @@ def barrier(info: DistInfo) -> None:
     """Wait until every process gets here (a no-op on one process)."""
     if info.distributed:
         dist.barrier()
+
+
+def memory_format(channels_last: bool) -> torch.memory_format:
+    """The memory format for convolution modules and their 4-D inputs."""
+    return torch.channels_last if channels_last else torch.contiguous_format
+
+
+def compiler_available(device: torch.device) -> str | None:
+    """None if ``torch.compile`` can generate code for ``device``, else the reason it cannot."""
+    if device.type == "cpu":
+        names = [os.environ.get("CXX", ""), "g++", "c++", "clang++"]
+        if not any(name and shutil.which(name) for name in names):
+            return "no C++ compiler (g++, c++ or clang++) on PATH for the CPU backend"
+        return None
+    if device.type == "cuda" and importlib.util.find_spec("triton") is None:
+        return "triton (the GPU backend's code generator) is not installed"
+    return None
+
+
+def compile_module(module: torch.nn.Module, device: torch.device):
+    """``torch.compile(module)``, or ``module`` itself (with a warning) when compiling cannot work here.
+
+    Compilation errors that appear later, at the first call, also fall back to
+    eager execution (``torch._dynamo.config.suppress_errors``).
+    """
+    reason = compiler_available(device)
+    if reason is not None:
+        warnings.warn(f"compile: {reason}; running eagerly", stacklevel=2)
+        return module
+    torch._dynamo.config.suppress_errors = True
+    return torch.compile(module)

@@ -8,6 +8,7 @@ notebook built here, including a planted leak that ``--check`` must catch.
 from __future__ import annotations
 
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -20,11 +21,23 @@ pytest.importorskip("nbgrader", reason="install the instructor extra: pip instal
 
 from posgen_lib.cli import main as posgen  # noqa: E402
 from posgen_lib.course import assign  # noqa: E402
-from posgen_lib.course.exercises import find_exercises, grade_submission, run_exercises  # noqa: E402
+from posgen_lib.course.exercises import (find_exercises, grade_submission, run_exercise,  # noqa: E402
+                                         run_exercises)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 WITH_EXERCISES = [p for p in NOTEBOOKS if find_exercises(nbformat.read(p, as_version=4), str(p))]
+WRONG_ANSWERS = ROOT / "tests" / "wrong_answers"  # see its README.md
+
+
+def wrong_answers() -> list[tuple[Path, str, str, str]]:
+    """(notebook, grade_id, what is wrong, the wrong solution cell) from tests/wrong_answers/*.py."""
+    cases = []
+    for module in sorted(WRONG_ANSWERS.glob("*.py")):
+        notebook = ROOT / "notebooks" / f"{module.stem}.ipynb"
+        for grade_id, answers in runpy.run_path(str(module))["WRONG"].items():
+            cases += [(notebook, grade_id, label, source) for label, source in answers]
+    return cases
 
 
 def _meta(grade_id: str, solution: bool, points: int = 0) -> dict:
@@ -154,3 +167,16 @@ def test_student_copy_matches_nbgrader_generate_assignment(tmp_path):
     ours = assign.student_version(toy_notebook())
     assert [(c.source, c.metadata, c.get("outputs")) for c in ours.cells] == \
         [(c.source, c.metadata, c.get("outputs")) for c in released.cells]
+
+
+@pytest.mark.parametrize("notebook,grade_id,label,source", wrong_answers(),
+                         ids=[f"{c[1]}: {c[2]}" for c in wrong_answers()])
+def test_plausible_wrong_answers_fail(notebook, grade_id, label, source, monkeypatch):
+    monkeypatch.chdir(notebook.parent)  # where a kernel, and the checker, run the cells
+    nb = nbformat.read(notebook, as_version=4)
+    exercise = next((e for e in find_exercises(nb, str(notebook)) if e.grade_id == grade_id), None)
+    assert exercise is not None, f"{notebook.name} has no exercise {grade_id}"
+    assert run_exercise(nb, exercise, notebook.name).passed, "the instructor's solution must pass first"
+    nb.cells[exercise.solution].source = source
+    result = run_exercise(nb, exercise, notebook.name)
+    assert not result.passed, f"{label!r} passes the tests of {grade_id}"

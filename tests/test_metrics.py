@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 
 import pytest
 import torch
 
+import posgen_lib as pg
+
 from posgen_lib.data.synthetic import SyntheticStreets
 from posgen_lib.eval.fid import (INCEPTION_SHA1, DistributionScores, InceptionFeatures, SegmenterFeatures,
                             inception_available, inception_weights_path)
-from posgen_lib.eval.metrics import SegmentationScore
+from posgen_lib.eval.metrics import SegmentationScore, boundary_band, fixed_pattern_excess, pixel_scores
+from posgen_lib.eval.scenes import synthetic_scenes
 from posgen_lib.eval.segmenter import (IGNORE, load_segmenter, load_user_segmenter,
                                   save_segmenter, shipped_segmenter_path)
 from posgen_lib.eval.segmenter_train import SegmenterTrainConfig, crop_pool, score_on_ground_truth, train_segmenter
@@ -193,3 +197,55 @@ def test_user_segmenter_absent_or_wrong(tmp_path):
     torch.jit.save(torch.jit.script(_Constant(5, 0)), str(path))
     with pytest.raises(ValueError, match="182"):
         load_user_segmenter(path, "coco_stuff")(torch.zeros(1, 3, 8, 8))
+
+
+# ----- upscaling metrics on hand-made cases ------------------------------------------------------------
+
+def _two_classes(width: int = 12):
+    label = torch.zeros(1, 10, width, dtype=torch.long)
+    label[:, :, width // 2:] = 1
+    image = torch.where(label[:, None].bool(), 0.6, -0.4).expand(1, 3, 10, width).clone()
+    return label, image
+
+
+def test_boundary_band_is_radius_pixels_either_side_of_a_class_edge():
+    label, _ = _two_classes()
+    band = boundary_band(label, 2)[0]
+    assert band[:, 3:9].all() and not band[:, :3].any() and not band[:, 9:].any()
+    assert boundary_band(label, 0)[0].sum() == 2 * 10  # the two columns that touch the edge
+
+
+def test_band_and_interior_scores_see_only_their_region():
+    label, real = _two_classes()
+    band = boundary_band(label, 2)
+    wrong_inside = real.clone()
+    wrong_inside[..., :, 0] += 0.2  # an error far from the edge only
+    scores = pixel_scores(wrong_inside, real, band)
+    assert scores["psnr_band"] > 100 and scores["psnr_interior"] < 40
+    wrong_edge = real.clone()
+    wrong_edge[..., :, 5:7] = 0.1  # a soft edge
+    scores = pixel_scores(wrong_edge, real, band)
+    assert scores["psnr_interior"] > 100 and scores["psnr_band"] < 30
+    assert scores["energy_fake"] < scores["energy_real"]  # a soft edge has less gradient energy
+
+
+def test_sharpness_ratio_is_one_for_the_truth_and_falls_with_blur():
+    label, real = _two_classes(24)
+    band = boundary_band(label, 3)
+    same = pixel_scores(real, real, band)
+    assert same["energy_fake"] == same["energy_real"]
+    blurred = torch.nn.functional.avg_pool2d(real, (1, 5), 1, (0, 2), count_include_pad=False)
+    soft = pixel_scores(blurred, real, band)
+    assert 0 < float(soft["energy_fake"] / soft["energy_real"]) < 0.5
+
+
+def test_fixed_pattern_excess_flags_stripes_at_the_same_place_in_every_image():
+    cfg = pg.preset("synthetic")
+    photos = synthetic_scenes(cfg, 64, 1.0).image
+    first, second = photos[:32], photos[32:]
+    stripes = 0.03 * torch.sin(2 * math.pi * torch.arange(128) / 3)  # across x, the same in every image
+    assert fixed_pattern_excess(first.mean(0), first.mean(0)) == pytest.approx(0.0, abs=1e-6)
+    assert fixed_pattern_excess(second.mean(0), first.mean(0)) < 2
+    assert fixed_pattern_excess((first + stripes).mean(0), first.mean(0)) > 10
+    horizontal = 0.03 * torch.sin(2 * math.pi * torch.arange(64) / 3)[:, None]
+    assert fixed_pattern_excess((first + horizontal).mean(0), first.mean(0)) > 10

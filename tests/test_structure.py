@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "posgen_lib"
 # Lowest first. A module may import modules of its own layer and of the layers below it.
 LAYERS = [("config", "errors", "checkpoint", "runtime"), ("models",), ("data",), ("rendering",), ("viz",),
-          ("train",), ("eval",), ("perf",), ("course",), ("cli",)]
+          ("train",), ("perf",), ("eval",), ("course",), ("cli",)]
 
 
 def module_name(path: Path) -> str:

@@ -14,9 +14,10 @@ def add(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("docs"), help="folder for results.md (default docs)")
     p.add_argument("--cache", type=Path, default=Path("outputs/experiment"),
                    help="trained models are kept and reused here (default outputs/experiment)")
-    p.add_argument("--steps", type=positive_int, help="training steps per model (default: the synthetic preset's)")
+    p.add_argument("--steps", type=positive_int, help="training steps of the 1x generators (default 2000)")
+    p.add_argument("--anyres-steps", type=positive_int, help="training steps of each any-resolution arm (default 1500)")
+    p.add_argument("--seeds", type=non_negative_int, nargs="+", help="training seeds (default 0 1 2)")
     p.add_argument("--count", type=in_range(2, 100_000, kind=int), help="held-out scenes per scale (default 100)")
-    p.add_argument("--seed", type=non_negative_int, default=0, help="training seed (default 0)")
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
     p.add_argument("--device", help="cpu or cuda (default: POSGEN_DEVICE, else CUDA if present)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -26,9 +27,10 @@ def add(sub) -> None:
 def run(args) -> int:
     from ..eval.experiment import ExperimentConfig, run_experiment
 
-    exp = ExperimentConfig(steps=args.steps, count=args.count, seed=args.seed,
-                           inception=False if args.no_fid else None)
+    exp = ExperimentConfig(steps=args.steps, anyres_steps=args.anyres_steps, count=args.count,
+                           seeds=tuple(args.seeds) if args.seeds else None, inception=False if args.no_fid else None)
     results = run_experiment(args.out, args.cache, exp, args.device, progress=not args.quiet)
-    print(f"wrote {args.out / 'results.md'}, {args.out / 'results.json'} and "
-          f"{args.out / 'img' / 'upscaling_comparison.png'} in {results['meta']['total_seconds']:.0f} s")
+    pictures = ", ".join(sorted(results["meta"]["figures"].values()))
+    print(f"wrote {args.out / 'results.md'}, {args.out / 'results.json'} and {pictures} (in {args.out}) in "
+          f"{results['meta']['total_seconds']:.0f} s")
     return 0

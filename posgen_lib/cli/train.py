@@ -48,6 +48,15 @@ def add(sub) -> None:
                    help="keep an EMA of G's weights with this decay in [0, 1), e.g. 0.999")
     p.add_argument("--l1", type=in_range(0, 1e4), metavar="LAMBDA", help="weight (>= 0) of an L1 loss to the photo")
     p.add_argument("--vgg-weights", type=Path, help="local VGG19 weights file enabling the VGG loss")
+    anyres = p.add_argument_group("any-resolution training (--generator anyres; docs/training.md)")
+    anyres.add_argument("--init", metavar="MODEL", help="start from this PosGen (model.pt, checkpoint or "
+                        "pretrained:NAME) and train only the detail head (with --no-freeze: everything)")
+    anyres.add_argument("--no-freeze", action="store_true", help="with --init: train the trunk and head too")
+    anyres.add_argument("--scale-max", type=in_range(1, 16), help="largest training scale (default 4)")
+    anyres.add_argument("--patch-gan", type=in_range(0, 100), metavar="LAMBDA",
+                        help="weight of the discriminator on high-resolution patches (default 0.1)")
+    anyres.add_argument("--rec", type=in_range(0, 100), metavar="LAMBDA",
+                        help="weight of the L1 reconstruction of the patches (default 1)")
     p.add_argument("--seed", type=non_negative_int, help="random seed")
     p.add_argument("--workers", type=non_negative_int, help="data loader worker processes")
     p.add_argument("--keep", type=positive_int, help="how many checkpoints to keep")
@@ -71,6 +80,17 @@ def config_from_args(args):
                         ("keep", args.keep)):
         if value is not None:
             setattr(t, attr, value)
+    anyres_flags = {"anyres_init": args.init, "anyres_scale_max": args.scale_max,
+                    "lambda_patch_gan": args.patch_gan, "lambda_rec": args.rec}
+    if cfg.model.generator != "anyres" and (args.no_freeze or any(v is not None for v in anyres_flags.values())):
+        raise UserError("--init, --no-freeze, --scale-max, --patch-gan and --rec need --generator anyres")
+    for attr, value in anyres_flags.items():
+        if value is not None:
+            setattr(t, attr, value)
+    if args.no_freeze:
+        if args.init is None:
+            raise UserError("--no-freeze needs --init (without it everything trains anyway)")
+        t.anyres_freeze = False
     if args.vgg_weights is not None:
         if not args.vgg_weights.is_file():
             raise UserError(f"--vgg-weights {args.vgg_weights} does not exist")

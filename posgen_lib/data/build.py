@@ -64,4 +64,5 @@ def build_dataset(cfg: Config, split: str = "train") -> Dataset:
         raise ValueError(f"unknown dataset {name!r} (cfg.data.dataset): choose one of "
                          f"{', '.join(DATASETS)}")
     _check_output_size(cfg)
-    return REAL_DATASETS[name](_dataset_root(cfg), split=split, cfg=cfg.data)
+    high_res = cfg.train.anyres_scale_max if cfg.model.generator == "anyres" and split == "train" else 0.0
+    return REAL_DATASETS[name](_dataset_root(cfg), split=split, cfg=cfg.data, high_res=high_res)

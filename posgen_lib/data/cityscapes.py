@@ -62,5 +62,5 @@ class Cityscapes(ExampleFolder):
     find_examples = staticmethod(find_examples)
 
     def __init__(self, root: str | Path, split: str = "train", cfg: DataConfig | None = None,
-                 transform: bool = True, generator: torch.Generator | None = None):
-        super().__init__(root, split, cfg, transform, generator)
+                 transform: bool = True, generator: torch.Generator | None = None, high_res: float = 0.0):
+        super().__init__(root, split, cfg, transform, generator, high_res)

@@ -74,12 +74,18 @@ def city_paths(root: Path, split: str, name: str) -> dict[str, Path]:
             "color": gt / f"{name}_gtFine_color.png"}
 
 
-def make_cityscapes(root: Path) -> Path:
-    """Write the Cityscapes tree of :data:`CITY_SPLITS` under ``root``; returns ``root``."""
+def make_cityscapes(root: Path, upscale: int = 1) -> Path:
+    """Write the Cityscapes tree of :data:`CITY_SPLITS` under ``root``; returns ``root``.
+
+    ``upscale=32`` writes the files at Cityscapes' native 2048x1024 (each 64x32
+    scene pixel a 32x32 block), for the high-resolution targets of
+    any-resolution training.
+    """
     root = Path(root)
     for split, names in CITY_SPLITS.items():
         for seed, name in enumerate(names):
-            paths, (label, instance) = city_paths(root, split, name), city_scene(seed)
+            label, instance = (a.repeat(upscale, 0).repeat(upscale, 1) for a in city_scene(seed))
+            paths = city_paths(root, split, name)
             save_image(city_photo(label), paths["image"])
             save_image(label, paths["label"])
             save_image(instance, paths["instance"])

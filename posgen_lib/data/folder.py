@@ -34,7 +34,10 @@ class ExampleFolder(Dataset):
     ``transform=False`` returns the files at their own size. Only the
     ``train`` split is flipped and randomly cropped. ``generator`` makes the
     random draws reproducible in one process (leave it None with DataLoader
-    workers). Every problem in the folder is reported at once, with its file.
+    workers). ``high_res`` > 0 adds the same crop of the original files at up
+    to that many times the size (``image_hr``, ``label_hr``, ``instance_hr``),
+    for any-resolution training. Every problem in the folder is reported at
+    once, with its file.
     """
 
     label_set: str  # also the preset's and `posgen data prepare`'s name for the dataset
@@ -43,8 +46,8 @@ class ExampleFolder(Dataset):
     find_examples: Callable[[Path, str], tuple[list[Example], list[str]]]
 
     def __init__(self, root: str | Path, split: str, cfg: DataConfig | None = None,
-                 transform: bool = True, generator: torch.Generator | None = None):
-        self.root, self.split = Path(root), split
+                 transform: bool = True, generator: torch.Generator | None = None, high_res: float = 0.0):
+        self.root, self.split, self.high_res = Path(root), split, high_res
         self.cfg = cfg if cfg is not None else preset(self.label_set).data
         self.transform, self.generator = transform, generator
         if transform:
@@ -60,4 +63,4 @@ class ExampleFolder(Dataset):
     def __getitem__(self, index: int) -> dict:
         return load_example(self.examples[index], self.label_set,
                             self.cfg if self.transform else None, train=self.split == "train",
-                            generator=self.generator, hint=self.color_map_hint)
+                            generator=self.generator, hint=self.color_map_hint, high_res=self.high_res)

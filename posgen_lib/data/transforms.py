@@ -212,18 +212,42 @@ def ids_to_tensor(img: Image.Image) -> torch.Tensor:
     return torch.from_numpy(np.asarray(img).astype(np.int64))
 
 
+def high_res_geometry(original: tuple[int, int], geometry: Geometry, max_scale: float) -> Geometry | None:
+    """The same resize / crop / flip at ``k`` times the size, with ``k`` as large as the ``original``
+    (width, height) supports, at most ``max_scale``; None when the original is not larger than the
+    resized image (k < 1)."""
+    k = min(max_scale, original[0] / geometry.resize[0], original[1] / geometry.resize[1])
+    if k < 1:
+        return None
+    crop = None if geometry.crop is None else tuple(round(k * v) for v in geometry.crop)
+    return Geometry(resize=(round(k * geometry.resize[0]), round(k * geometry.resize[1])), crop=crop,
+                    flip=geometry.flip)
+
+
 def preprocess(label: Image.Image, instance: Image.Image | None, image: Image.Image,
                cfg: DataConfig | None, train: bool = False,
-               generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+               generator: torch.Generator | None = None, high_res: float = 0.0) -> dict[str, torch.Tensor]:
     """Label, instance and photo (PIL, same size) -> item tensors.
 
     ``cfg`` None keeps the file's size. Returns ``label`` and ``instance``
     (H, W) int64 (instance zeros when None) and ``image`` (3, H, W) float32
-    in [-1, 1].
+    in [-1, 1]. With ``high_res`` > 0 it also returns ``label_hr``,
+    ``instance_hr`` and ``image_hr``: the same crop and flip of the original
+    files at up to ``high_res`` times the size (as large as the originals allow;
+    Cityscapes' 2048x1024 files are 4x SPADE's 512x256), the ground truth of
+    any-resolution training (:mod:`posgen_lib.data.patches`).
     """
     geometry = Geometry(image.size, None, False)
     if cfg is not None:
         geometry = plan_geometry(image.size, cfg, train, generator)
+    out = _apply(label, instance, image, geometry)
+    hr_geometry = high_res_geometry(image.size, geometry, high_res) if high_res > 0 else None
+    if hr_geometry is not None:
+        out.update({f"{k}_hr": v for k, v in _apply(label, instance, image, hr_geometry).items()})
+    return out
+
+
+def _apply(label: Image.Image, instance: Image.Image | None, image: Image.Image, geometry: Geometry) -> dict:
     label_t = ids_to_tensor(apply_geometry(label, geometry, Image.Resampling.NEAREST))
     if instance is None:
         instance_t = torch.zeros_like(label_t)
@@ -232,8 +256,6 @@ def preprocess(label: Image.Image, instance: Image.Image | None, image: Image.Im
     image_t = image_to_tensor(apply_geometry(image, geometry, Image.Resampling.BICUBIC))
     return {"label": label_t, "instance": instance_t, "image": image_t}
 
-
-# --- Reading one example from files ---------------------------------------
 
 ID_MODES = ("L", "P", "I", "I;16", "I;16B")  # single-channel PIL modes that can hold ids
 
@@ -311,7 +333,7 @@ def check_same_size(path: Path, shape: tuple[int, ...], ref_path: Path,
 
 def load_example(example: Example, label_set: str | LabelSet, cfg: DataConfig | None,
                  train: bool = False, generator: torch.Generator | None = None,
-                 hint: str = "") -> dict:
+                 hint: str = "", high_res: float = 0.0) -> dict:
     """Read, check and preprocess one example: dict(label, instance, image, path)."""
     image = read_rgb(example.image)
     image_shape = (image.height, image.width)
@@ -325,7 +347,7 @@ def load_example(example: Example, label_set: str | LabelSet, cfg: DataConfig | 
         instance_img = Image.fromarray(instance.astype(np.int32))
     try:
         item = preprocess(Image.fromarray(label.astype(np.int32)), instance_img, image, cfg,
-                          train, generator)
+                          train, generator, high_res)
     except ValueError as err:
         raise ValueError(f"{example.image}: {err}") from err
     item["path"] = str(example.image)

@@ -22,15 +22,19 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..data.transforms import to_semantics
 from ..rendering.methods import METHODS, check_method, upscale
 from .fid import DistributionScores, InceptionFeatures, SegmenterFeatures
-from .metrics import SegmentationScore, psnr, ssim
+from .metrics import SegmentationScore, boundary_band, class_color_error, fixed_pattern_excess, pixel_scores
+from .scenes import synthetic_scenes_at
+from .segmenter import load_segmenter
 
 
-METRICS = ("miou", "pixel_accuracy", "segfd", "fid", "kid", "psnr", "ssim")
+METRICS = ("miou", "pixel_accuracy", "segfd", "fid", "kid", "psnr", "ssim", "psnr_band", "psnr_interior",
+           "ssim_band", "ssim_interior", "sharpness", "consistency", "stripes")
 
 
 @torch.no_grad()
@@ -47,15 +51,61 @@ def check_runs(generators: dict, runs: list[tuple[str, str]], hr_labels: bool) -
         check_method(generators[key], method, hr_labels)
 
 
+def band_radius(scale: float) -> int:
+    """Output pixels in one trunk cell (a 1x pixel) at ``scale``: the half-width of the boundary band."""
+    return max(1, round(scale))
+
+
+class _RunScores:
+    """What one (generator, method, scale) accumulates over the batches of held-out scenes."""
+
+    def __init__(self, segmenter, ground_truth: bool):
+        self.seg = SegmentationScore(len(segmenter.label_ids)) if segmenter is not None else None
+        self.pixel: dict[str, list[torch.Tensor]] = {}
+        self.consistency: list[torch.Tensor] = []
+        self.image_sum = None
+        self.ground_truth = ground_truth
+
+    def add(self, fake, truth_image, truth_label, band, one_x, segmenter, device) -> None:
+        if self.seg is not None:
+            self.seg.update(segmenter.predict(fake), segmenter.class_index(truth_label).to(device))
+        if not self.ground_truth:
+            return
+        fake = fake.cpu()
+        for name, values in pixel_scores(fake, truth_image, band).items():
+            self.pixel.setdefault(name, []).append(values)
+        self.image_sum = fake.sum(0) if self.image_sum is None else self.image_sum + fake.sum(0)
+        if one_x is not None:  # the area average of the upscaled image against the 1x output
+            down = F.interpolate(fake, size=one_x.shape[-2:], mode="area")
+            mse = (down - one_x.cpu().float()).pow(2).mean((1, 2, 3))
+            self.consistency.append(10 * torch.log10(4.0 / mse.clamp(min=1e-12)))
+
+    def row(self, real_mean) -> dict:
+        out = {}
+        if self.seg is not None:
+            out.update(miou=self.seg.miou(), pixel_accuracy=self.seg.pixel_accuracy())
+        if self.pixel:
+            values = {k: torch.cat(v) for k, v in self.pixel.items()}
+            out.update({k: float(v.nanmean()) for k, v in values.items() if not k.startswith("energy")})
+            out["sharpness"] = float(values["energy_fake"].sum() / values["energy_real"].sum().clamp(min=1e-12))
+            count = sum(len(v) for v in self.pixel["psnr"])
+            out["stripes"] = fixed_pattern_excess(self.image_sum / count, real_mean)
+        if self.consistency:
+            out["consistency"] = float(torch.cat(self.consistency).mean())
+        return out
+
+
 @torch.no_grad()
 def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, cfg, device="cpu",
              segmenter=None, segfd: bool = True, inception: bool = True, batch_size: int = 8,
              ground_truth: bool = True, progress: bool = True) -> list[dict]:
     """Score ``runs`` [(generator key, method)] at each scale; one dict per (run, scale).
 
-    ``scenes_at(scale)`` returns the :class:`Scenes` at that scale (index 0 of
-    ``scales`` must be 1). ``segmenter``: for mIoU (None: skipped); ``segfd``
-    also uses its features; ``inception``: FID/KID; ``ground_truth``: PSNR/SSIM.
+    ``scenes_at(scale)`` returns the :class:`~posgen_lib.eval.scenes.Scenes` at that
+    scale. ``segmenter``: for mIoU (None: skipped); ``segfd`` also uses its
+    features; ``inception``: FID/KID; ``ground_truth``: the scores against the
+    ground-truth photo at each scale (PSNR/SSIM overall, in the boundary band and
+    the interior, sharpness ratio, consistency with the 1x output, stripes).
     """
     check_runs(generators, runs, hr_labels=ground_truth)
     extractors = {}
@@ -70,6 +120,8 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
         truth = base if scale == 1 else scenes_at(scale)
         size = tuple(truth.label.shape[-2:])
         dists = {name: DistributionScores(ext, kid=kid) for name, (ext, kid) in extractors.items()}
+        real_mean = truth.image.mean(0) if ground_truth else None
+        band = boundary_band(truth.label, band_radius(scale))
         for start in range(0, len(truth.image), batch_size):
             real = truth.image[start:start + batch_size].to(device)
             for d in dists.values():
@@ -78,8 +130,7 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
         todo = runs if scale != 1 else list({key: (key, m) for key, m in runs}.values())
         for key, method in tqdm(todo, desc=f"scale {scale:g}x", disable=not progress):
             G = generators[key]
-            seg = SegmentationScore(len(segmenter.label_ids)) if segmenter is not None else None
-            pixel = {"psnr": [], "ssim": []}
+            scores = _RunScores(segmenter, ground_truth)
             for start in range(0, len(truth.image), batch_size):
                 part = slice(start, start + batch_size)
                 sem = to_semantics(base.label[part], base.instance[part], label_set, use_instance).to(device)
@@ -90,25 +141,48 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
                 fake = generate(G, method, sem, size, sem_hr).float()
                 for d in dists.values():
                     d.add_fake(fake)
-                if seg is not None:
-                    seg.update(segmenter.predict(fake), segmenter.class_index(truth.label[part]).to(device))
-                if ground_truth:
-                    for f, r in zip(fake.cpu(), truth.image[part]):
-                        pixel["psnr"].append(psnr(f[None], r[None]))
-                        pixel["ssim"].append(ssim(f[None], r[None]))
+                one_x = G(sem) if scale != 1 and ground_truth else None
+                scores.add(fake, truth.image[part], truth.label[part], band[part], one_x, segmenter, device)
             row = {"generator": key, "method": method if scale != 1 else "1x", "scale": scale,
-                   "images": len(truth.image)}
-            if seg is not None:
-                row.update(miou=seg.miou(), pixel_accuracy=seg.pixel_accuracy())
+                   "images": len(truth.image), **scores.row(real_mean)}
             for name, d in dists.items():
-                scores = d.compute()
-                row[name] = scores["fd"]
-                if "kid" in scores:
-                    row["kid"] = scores["kid"]
+                result = d.compute()
+                row[name] = result["fd"]
+                if "kid" in result:
+                    row["kid"] = result["kid"]
                 d.reset_fake()
-            row.update({k: sum(v) / len(v) for k, v in pixel.items() if v})
             rows.append(row)
     return rows
+
+
+CARD_METRICS = ("miou", "pixel_accuracy", "segfd", "psnr", "ssim", "sharpness")
+
+
+def native_method(G) -> str:
+    """How a generator renders above its labels' resolution by itself: with the labels there when it
+    reads them, on its enlarged pixel grid when it decodes pixels, else its trunk on upsampled labels."""
+    return "coordinates_hr" if G.reads_labels else "coordinates" if G.any_size else "trunk_nearest"
+
+
+@torch.no_grad()
+def scorecard(models: dict, cfg, count: int, scales=(1.0, 4.0), device="cpu", segmenter=None) -> dict:
+    """Model-card scores of each generator on ``count`` held-out synthetic scenes, each by its
+    :func:`native_method`: ``{name: {"1x": {metric: value}, "4x": ..., "class_color_error_1x": e}}``
+    with the metrics of :data:`CARD_METRICS`."""
+    scenes_at = synthetic_scenes_at(cfg, count)
+    rows = evaluate(models, [(name, native_method(G)) for name, G in models.items()], scenes_at, scales, cfg,
+                    device, segmenter=segmenter if segmenter is not None else load_segmenter(device=device),
+                    inception=False, progress=False)
+    base = scenes_at(1.0)
+    sem = to_semantics(base.label, base.instance, cfg.data.label_set, cfg.model.use_instance).to(device)
+    cards = {}
+    for name, G in models.items():
+        card = {f"{r['scale']:g}x": {k: round(r[k], 4) for k in CARD_METRICS if k in r}
+                for r in rows if r["generator"] == name}
+        card["class_color_error_1x"] = round(class_color_error(G(sem).cpu(), base.image, base.label), 4)
+        card["images"] = count
+        cards[name] = card
+    return cards
 
 
 def ground_truth_rows(scenes_at, scales, segmenter) -> list[dict]:
@@ -132,13 +206,17 @@ def format_value(metric: str, value) -> str:
         return f"{100 * value:.1f}"
     if metric == "kid":
         return f"{1000 * value:.1f}"
-    if metric == "ssim":
+    if metric.startswith("ssim") or metric == "sharpness":
         return f"{value:.3f}"
+    if metric == "stripes":
+        return f"{value:+.1f}"
     return f"{value:.2f}"
 
 
 HEADERS = {"miou": "mIoU %", "pixel_accuracy": "acc %", "segfd": "SegFD", "fid": "FID",
-           "kid": "KID x1e3", "psnr": "PSNR dB", "ssim": "SSIM"}
+           "kid": "KID x1e3", "psnr": "PSNR dB", "ssim": "SSIM", "psnr_band": "band PSNR",
+           "psnr_interior": "inner PSNR", "ssim_band": "band SSIM", "ssim_interior": "inner SSIM",
+           "sharpness": "sharpness", "consistency": "consist. dB", "stripes": "stripes dB"}
 
 
 def table_rows(rows: list[dict], metrics=METRICS) -> tuple[list[str], list[list[str]]]:

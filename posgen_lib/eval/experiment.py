@@ -1,88 +1,150 @@
 """``posgen experiment``: the upscaling experiment behind docs/results.md, in one command.
 
-1. Train PosGen and the SPADE baseline with the same budget: preset
-   ``synthetic``, the same steps (default: the preset's, read at run time),
-   seed and data order, through :func:`posgen_lib.train.loop.train`. Trained models
-   are cached under ``--cache`` in a folder named by a hash of their config,
-   and reused by later runs.
-2. Score every upscaling method (:data:`RUNS`) at 1x, 2x, 3.3x and 4x on
-   held-out test scenes with ground truth at each scale
-   (:func:`posgen_lib.eval.evaluate.evaluate`).
-3. Write ``results.md`` (tables, win/loss findings derived from the numbers),
-   ``results.json`` and ``img/upscaling_comparison.png`` to ``--out``.
+1. Train the 1x generators, PosGen and the SPADE baseline, with the same budget
+   (preset ``synthetic``, :attr:`ExperimentConfig.steps` steps, EMA, the same
+   data order), once per seed.
+2. Train the any-resolution arms (:mod:`posgen_lib.train.anyres`) from each
+   seed's PosGen: the trade-off between reconstruction and the patch GAN
+   (:attr:`ExperimentConfig.tradeoff`), and the ablations (LIIF's feature
+   unfolding, no consistency term, no residual form, trained from scratch with
+   the trunk). Every trained model is cached under ``--cache`` by its recipe,
+   so a rerun only scores.
+3. Score on held-out test scenes with ground truth at every scale
+   (:func:`posgen_lib.eval.evaluate.evaluate`): the main comparison at all
+   scales, the arms at 4x.
+4. Time and measure the working memory of every method at 4x, side by side.
+5. Write ``results.md`` (means and spread over seeds, the targets, the
+   trade-off), ``results.json`` and the pictures (crops at 4x and 8x, the
+   trade-off curve, the power spectra).
 
-With ``POSGEN_FAST=1``: the ``tiny`` preset (32x64), 2 training steps, 2 scenes and
-no FID/KID: a smoke run of the whole pipeline whose numbers mean nothing.
+With ``POSGEN_FAST=1``: the ``tiny`` preset, 2 steps, one seed, 2 scenes, no
+FID/KID: a smoke run of the whole pipeline whose numbers mean nothing.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import platform
+import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 
-from ..config import budget, fast_mode, preset
+from ..config import Config, budget, fast_mode, preset, recipe
+from ..data.transforms import to_semantics
 from ..models.registry import count_parameters, load_generator
+from ..perf.memory import PeakTensorMemory
 from ..runtime import default_device
 from ..train.loop import train
-from .comparison import comparison_figure, pick_scene
-from .evaluate import evaluate, ground_truth_rows
+from .comparison import comparison_figure, pick_scene, spectrum_figure, tradeoff_figure
+from .evaluate import evaluate, generate, ground_truth_rows
 from .fid import inception_available
-from .report import write_report
+from .report import aggregate, tradeoff_points, write_report
 from .scenes import synthetic_scenes_at
 from .segmenter import load_segmenter
 
-SCALES = (1.0, 2.0, 3.3, 4.0)
-RUNS = [("SPADE", "trunk_nearest"), ("SPADE", "bicubic"), ("SPADE", "features_bilinear"),
-        ("PosGen", "bicubic"), ("PosGen", "coordinates"), ("SPADE", "trunk_hr"), ("PosGen", "joint_bilateral_hr")]
-TITLES = {("SPADE", "trunk_nearest"): "SPADE, labels", ("SPADE", "bicubic"): "SPADE + bicubic",
-          ("SPADE", "features_bilinear"): "SPADE features",
-          ("PosGen", "bicubic"): "PosGen + bicubic", ("PosGen", "coordinates"): "PosGen coords",
-          ("SPADE", "trunk_hr"): "SPADE, HR labels*", ("PosGen", "joint_bilateral_hr"): "PosGen JBU HR*"}
+SCALES = (2.0, 3.3, 4.0, 8.0)
+ARM_SCALE = 4.0  # where the any-resolution arms are compared
 
 
 @dataclass
 class ExperimentConfig:
-    """Budget of ``posgen experiment`` (None: the preset's steps / FAST-aware defaults)."""
+    """Budget and design of ``posgen experiment`` (None: FAST-aware defaults, see :meth:`resolved`)."""
 
-    steps: int | None = None
+    steps: int | None = None  # 1x generators (and the from-scratch arm)
+    anyres_steps: int | None = None  # any-resolution fine-tuning
+    seeds: tuple[int, ...] | None = None
     count: int | None = None  # held-out scenes per scale
-    seed: int = 0
     batch_size: int = 8
     inception: bool | None = None  # FID/KID; None: when installed and not in FAST mode
     scales: tuple[float, ...] = SCALES
-    preset: str | None = None  # generators' preset; None: "synthetic" ("tiny" in FAST mode)
+    tradeoff: tuple[float, ...] = (0.0, 0.03, 0.1, 0.3)  # lambda_patch_gan of the trade-off arms
+    operating_point: float = 0.1  # the lambda_patch_gan of the shipped model and the ablations
+    preset: str | None = None  # None: "synthetic" ("tiny" in FAST mode)
 
     def resolved(self) -> "ExperimentConfig":
         name = self.preset or ("tiny" if fast_mode() else "synthetic")
-        steps = self.steps if self.steps is not None else budget(preset(name).train.steps, 2)
-        count = self.count if self.count is not None else budget(100, 2)
-        inception = self.inception if self.inception is not None else (not fast_mode() and inception_available())
-        if steps < 1 or count < 2:
-            raise ValueError(f"steps={steps} must be >= 1 and count={count} >= 2")
-        return ExperimentConfig(steps, count, self.seed, self.batch_size, inception, tuple(self.scales), name)
+        out = replace(self, preset=name,
+                      steps=self.steps if self.steps is not None else budget(2000, 2),
+                      anyres_steps=self.anyres_steps if self.anyres_steps is not None else budget(1500, 2),
+                      seeds=tuple(self.seeds) if self.seeds is not None else tuple(range(budget(3, 1))),
+                      count=self.count if self.count is not None else budget(100, 2),
+                      inception=self.inception if self.inception is not None else
+                      (not fast_mode() and inception_available()),
+                      scales=tuple(self.scales))
+        if out.steps < 1 or out.anyres_steps < 1 or out.count < 2 or not out.seeds:
+            raise ValueError(f"steps={out.steps} and anyres_steps={out.anyres_steps} must be >= 1, "
+                             f"count={out.count} >= 2, and seeds not empty")
+        if out.operating_point not in out.tradeoff:
+            raise ValueError(f"operating_point {out.operating_point} must be one of tradeoff {out.tradeoff}")
+        return out
 
 
-def training_config(kind: str, exp: ExperimentConfig):
+@dataclass(frozen=True)
+class Arm:
+    """One trained method: a name, how its config differs, and whether it starts from the seed's PosGen."""
+
+    name: str
+    generator: str
+    changes: dict = field(default_factory=dict)  # "model.x" / "train.y" -> value
+    from_posgen: bool = False
+
+
+def arms(exp: ExperimentConfig) -> list[Arm]:
+    """Every trained method of the experiment, baselines first."""
+    point = {"train.lambda_patch_gan": exp.operating_point}
+    out = [Arm("PosGen", "posgen"), Arm("SPADE", "spade")]
+    out += [Arm(tradeoff_name(w), "anyres", {"train.lambda_patch_gan": w}, True) for w in exp.tradeoff]
+    out += [Arm("AnyRes unfold", "anyres", {**point, "model.anyres_sampling": "unfold"}, True),
+            Arm("AnyRes no consistency", "anyres", {**point, "train.lambda_consistency": 0.0}, True),
+            Arm("AnyRes non-residual", "anyres", {**point, "model.anyres_residual": False}, True),
+            Arm("AnyRes from scratch", "anyres", point, False)]
+    return out
+
+
+def tradeoff_name(weight: float) -> str:
+    return f"AnyRes GAN {weight:g}"
+
+
+def operating_name(exp: ExperimentConfig) -> str:
+    return tradeoff_name(exp.operating_point)
+
+
+def tradeoff_keys(exp: ExperimentConfig) -> dict:
+    """The points of the trade-off figure: every patch-GAN weight, and bicubic of the operating point's 1x."""
+    keys = {f"GAN weight {w:g}": (tradeoff_name(w), "coordinates_hr", ARM_SCALE) for w in exp.tradeoff}
+    keys["bicubic (of the 1x output)"] = (operating_name(exp), "bicubic", ARM_SCALE)
+    return keys
+
+
+def arm_config(arm: Arm, exp: ExperimentConfig, seed: int, posgen_file: Path | None) -> Config:
     cfg = preset(exp.preset)
     if cfg.data.dataset != "synthetic":
         raise ValueError(f"the experiment needs a preset on the synthetic streets, not {exp.preset!r}")
-    cfg.model.generator, cfg.train.steps, cfg.train.seed = kind, exp.steps, exp.seed
-    if exp.steps < cfg.train.sample_every:  # short runs: log every step, one checkpoint at the end
-        cfg.train.log_every, cfg.train.sample_every = 1, exp.steps
-        cfg.train.ckpt_every = exp.steps
+    cfg.model.generator = arm.generator
+    cfg.train.seed, cfg.train.ema_decay = seed, 0.999
+    cfg.train.steps = exp.anyres_steps if arm.from_posgen else exp.steps
+    for key, value in arm.changes.items():
+        section, name = key.split(".")
+        setattr(getattr(cfg, section), name, value)
+    if arm.from_posgen:
+        cfg.train.anyres_init, cfg.train.anyres_freeze = str(posgen_file), True
+    if cfg.train.steps < cfg.train.sample_every:  # short runs: log every step, one checkpoint at the end
+        cfg.train.log_every, cfg.train.sample_every = 1, cfg.train.steps
+        cfg.train.ckpt_every = cfg.train.steps
     return cfg.validate()
 
 
-def trained_generator(kind: str, exp: ExperimentConfig, cache: Path, device, progress: bool):
-    """(G, folder, seconds) from ``cache/<kind>-<config hash>/model.pt``, training it if absent."""
-    cfg = training_config(kind, exp)
-    digest = hashlib.sha1(json.dumps(cfg.to_dict(), sort_keys=True).encode()).hexdigest()[:10]
-    folder = cache / f"{kind}-{digest}"
+def cached_run(cfg: Config, cache: Path, name: str, device, progress: bool):
+    """(G, folder, seconds) of the run ``cfg`` from ``cache/<name>-<recipe hash>/model.pt``, training it
+    (resumably) when it is not there. ``seconds`` is None for a model found in the cache."""
+    key = recipe(cfg)
+    if cfg.train.anyres_init:  # the file's place does not matter, the model in it does: its recipe folder
+        key["train"]["anyres_init"] = Path(cfg.train.anyres_init).parent.name
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
+    folder = cache / f"{name}-{digest}"
     if (folder / "model.pt").is_file():
         G, _, _ = load_generator(folder / "model.pt", device)
         return G, folder, None
@@ -91,39 +153,124 @@ def trained_generator(kind: str, exp: ExperimentConfig, cache: Path, device, pro
     return result.generator.eval(), folder, time.perf_counter() - start
 
 
+def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool) -> tuple[dict, dict]:
+    """({(arm name, seed): G}, {(arm name, seed): training facts}) for every arm and seed."""
+    models, facts = {}, {}
+    for seed in exp.seeds:
+        posgen_file = None
+        for arm in arms(exp):
+            cfg = arm_config(arm, exp, seed, posgen_file)
+            slug = arm.name.lower().replace(" ", "-")
+            G, folder, seconds = cached_run(cfg, cache, f"{slug}-s{seed}", device, progress)
+            if arm.name == "PosGen":
+                posgen_file = folder / "model.pt"
+            models[arm.name, seed] = G
+            facts[arm.name, seed] = {"folder": str(folder), "parameters": count_parameters(G),
+                                     "trainable": count_parameters(G.detail) if arm.from_posgen else None,
+                                     "steps": cfg.train.steps,
+                                     "train_seconds": None if seconds is None else round(seconds, 1)}
+    return models, facts
+
+
+def main_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
+    """(arm, method) pairs of the main comparison, scored at every scale."""
+    point = operating_name(exp)
+    return [("PosGen", "bicubic"), ("PosGen", "coordinates"), ("PosGen", "joint_bilateral_hr"),
+            ("SPADE", "bicubic"), ("SPADE", "features_bilinear"), ("SPADE", "trunk_nearest"), ("SPADE", "trunk_hr"),
+            (point, "bicubic"), (point, "lanczos"), (point, "joint_bilateral_hr"), (point, "coordinates"),
+            (point, "coordinates_hr")]
+
+
+def arm_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
+    """The other any-resolution arms, each with its own method, scored at :data:`ARM_SCALE`."""
+    point = operating_name(exp)
+    return [(a.name, "coordinates_hr") for a in arms(exp) if a.generator == "anyres" and a.name != point]
+
+
+@torch.no_grad()
+def cost_rows(models: dict, runs: list[tuple[str, str]], cfg, scenes_1x, scenes_hr, device, repeats: int) -> list[dict]:
+    """Median seconds and peak working memory (live tensors beyond the output) to make one image at
+    ``scenes_hr``'s size by each run, the runs timed in turn (A, B, C, A, B, C ...)."""
+    label_set, use_instance = cfg.data.label_set, cfg.model.use_instance
+    sem = to_semantics(scenes_1x.label[:1], scenes_1x.instance[:1], label_set, use_instance).to(device)
+    sem_hr = to_semantics(scenes_hr.label[:1], scenes_hr.instance[:1], label_set, use_instance).to(device)
+    size = tuple(scenes_hr.label.shape[-2:])
+    calls = {run: (lambda run=run: generate(models[run[0]], run[1], sem, size, sem_hr)) for run in runs}
+    times = {run: [] for run in runs}
+    for call in calls.values():
+        call()  # warm-up
+    for _ in range(repeats):
+        for run, call in calls.items():
+            start = time.perf_counter()
+            call()
+            times[run].append(time.perf_counter() - start)
+    rows = []
+    for run, call in calls.items():
+        with PeakTensorMemory() as mem:
+            out = call()
+        rows.append({"generator": run[0], "method": run[1], "scale": scenes_hr.label.shape[-2] / scenes_1x.label.shape[-2],
+                     "seconds": statistics.median(times[run]),
+                     "working_mib": (mem.peak_bytes - out.numel() * out.element_size()) / 2**20})
+    return rows
+
+
 def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experiment",
                    exp: ExperimentConfig | None = None, device=None, progress: bool = True) -> dict:
     exp = (exp or ExperimentConfig()).resolved()
     out, cache, device = Path(out), Path(cache), default_device(device)
     start = time.perf_counter()
-    generators, training = {}, {}
-    for name, kind in (("PosGen", "posgen"), ("SPADE", "spade")):
-        G, folder, seconds = trained_generator(kind, exp, cache, device, progress)
-        generators[name] = G
-        training[name] = {"folder": str(folder), "parameters": count_parameters(G),
-                          "train_seconds": None if seconds is None else round(seconds, 1)}
-    cfg = training_config("posgen", exp)
+    models, facts = train_arms(exp, cache, device, progress)
+    cfg = preset(exp.preset)
     segmenter = load_segmenter(device=device)
     scenes_at = synthetic_scenes_at(cfg, exp.count)
 
     eval_start = time.perf_counter()
-    rows = evaluate(generators, RUNS, scenes_at, exp.scales, cfg, device, segmenter=segmenter,
-                    inception=exp.inception, batch_size=exp.batch_size, progress=progress)
-    ceiling = ground_truth_rows(scenes_at, exp.scales, segmenter)
+    rows = []
+    for seed in exp.seeds:
+        generators = {name: G for (name, s), G in models.items() if s == seed}
+        for scales, runs in (((1.0, *exp.scales), main_runs(exp)), ((1.0, ARM_SCALE), arm_runs(exp))):
+            scored = evaluate(generators, runs, scenes_at, scales, cfg, device, segmenter=segmenter,
+                              inception=exp.inception, batch_size=exp.batch_size, progress=progress)
+            rows += [{**r, "seed": seed} for r in scored]
+    rows = _unique(rows)
+    ceiling = ground_truth_rows(scenes_at, (1.0, *exp.scales), segmenter)
     eval_seconds = time.perf_counter() - eval_start
-    top = max(exp.scales)
+
+    first = {name: G for (name, s), G in models.items() if s == exp.seeds[0]}
+    scale4 = ARM_SCALE if ARM_SCALE in exp.scales else max(exp.scales)
+    costs = cost_rows(first, main_runs(exp), cfg, scenes_at(1.0), scenes_at(scale4), device, repeats=budget(5, 1))
     index = pick_scene(scenes_at(1.0))
-    figure = comparison_figure(generators, RUNS, TITLES, cfg, scenes_at(1.0), scenes_at(top), index,
-                               out / "img" / "upscaling_comparison.png", device=device)
-    meta = {"experiment": asdict(exp), "training": training, "eval_seconds": round(eval_seconds, 1),
-            "total_seconds": round(time.perf_counter() - start, 1), "figure_scene": index,
-            "figure_scale": top, "image_size": list(cfg.model.image_size),
-            "trunk_step": 2 ** cfg.model.num_up, "segmenter_card": getattr(segmenter, "card", {}),
+    figures = {}
+    for scale in sorted({scale4, max(exp.scales)}):
+        figures[f"crops_{scale:g}x"] = comparison_figure(
+            first, main_runs(exp), cfg, scenes_at(1.0), scenes_at(scale), index,
+            out / "img" / f"upscaling_{scale:g}x.png", device=device)
+    figures["tradeoff"] = tradeoff_figure(tradeoff_points(aggregate(rows), tradeoff_keys(exp)),
+                                          out / "img" / "anyres_tradeoff.png")
+    figures["spectra"] = spectrum_figure(first, operating_name(exp), cfg, scenes_at, exp.scales,
+                                         out / "img" / "spectra.png", device)
+    meta = {"experiment": asdict(exp), "training": {f"{n} s{s}": f for (n, s), f in facts.items()},
+            "eval_seconds": round(eval_seconds, 1), "total_seconds": round(time.perf_counter() - start, 1),
+            "figure_scene": index, "image_size": list(cfg.model.image_size), "trunk_step": 2 ** cfg.model.num_up,
+            "segmenter_card": getattr(segmenter, "card", {}),
             "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
                        f"{torch.get_num_threads()} threads, device {device}",
-            "fast_mode": fast_mode()}
-    results = {"meta": meta, "rows": rows, "ground_truth": ceiling}
+            "fast_mode": fast_mode(), "operating_point": operating_name(exp),
+            "l1_arm": tradeoff_name(0.0) if 0.0 in exp.tradeoff else None,
+            "figures": {k: v.relative_to(out).as_posix() for k, v in figures.items()}}
+    results = {"meta": meta, "rows": rows, "ground_truth": ceiling, "costs": costs}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    write_report(results, out / "results.md", figure.relative_to(out).as_posix(), TITLES)
+    (out / "results.json").write_text(json.dumps(results, indent=1))
+    write_report(results, out / "results.md")
     return results
+
+
+def _unique(rows: list[dict]) -> list[dict]:
+    """Drop repeated 1x rows (a generator's 1x output is scored in both evaluation passes)."""
+    seen, out = set(), []
+    for r in rows:
+        key = (r["generator"], r["method"], r["scale"], r["seed"])
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out

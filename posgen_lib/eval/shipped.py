@@ -27,14 +27,10 @@ import torch
 
 from ..checkpoint import MODEL_FORMAT, load_checkpoint, save_model
 from ..config import Config, preset
-from ..data.transforms import to_semantics
 from ..models.registry import asset_path, build_generator, count_parameters
 from ..train.loop import train
 from ..train.rundir import read_log
-from .evaluate import evaluate
-from .metrics import class_color_error
-from .scenes import synthetic_scenes_at
-from .segmenter import load_segmenter
+from .evaluate import scorecard
 
 SCALES = (1.0, 2.0, 4.0)
 EVAL_SCENES = 100
@@ -51,13 +47,19 @@ class Recipe:
     ema_decay: float = 0.999
     seed: int = 0
     model_overrides: dict = field(default_factory=dict)
+    lr: float | None = None  # None: the preset's
+    init: str | None = None  # any-resolution: the PosGen whose trunk and head it starts from (frozen)
+    patch_gan: float | None = None  # any-resolution: weight of the patch discriminator
 
     def train_command(self, run_dir: Path, steps: int | None = None) -> str | None:
         """The equivalent ``posgen train`` command line (None when the CLI cannot express the recipe)."""
         if self.model_overrides:
             return None
+        extra = "".join(f" {flag} {value}" for flag, value in (("--lr", self.lr), ("--init", self.init),
+                                                                  ("--patch-gan", self.patch_gan))
+                        if value is not None)
         return (f"posgen train --preset synthetic --generator {self.generator} --steps {steps or self.steps} "
-                f"--ema {self.ema_decay} --seed {self.seed} --out {run_dir}")
+                f"--ema {self.ema_decay} --seed {self.seed}{extra} --out {run_dir}")
 
     def config(self, steps: int | None = None) -> Config:
         cfg = preset("synthetic")
@@ -65,6 +67,12 @@ class Recipe:
         cfg.train.steps = steps if steps is not None else self.steps
         cfg.train.ema_decay = self.ema_decay
         cfg.train.seed = self.seed
+        if self.lr is not None:
+            cfg.train.lr = self.lr
+        if self.init is not None:
+            cfg.train.anyres_init = self.init
+        if self.patch_gan is not None:
+            cfg.train.lambda_patch_gan = self.patch_gan
         cfg.model = dataclasses.replace(cfg.model, **self.model_overrides)
         return cfg.validate()
 
@@ -92,20 +100,13 @@ def _train_seconds(run_dir: Path) -> float:
 
 @torch.no_grad()
 def score(G, cfg: Config, count: int = EVAL_SCENES) -> dict:
-    """Card metrics of ``G``: per scale mIoU, accuracy, SegFD, PSNR, SSIM; colour error vs untrained."""
-    scenes_at = synthetic_scenes_at(cfg, count)
-    rows = evaluate({"model": G}, [("model", "coordinates")], scenes_at, SCALES, cfg,
-                    segmenter=load_segmenter(), inception=False, progress=False)
-    base = scenes_at(1.0)
-    sem = to_semantics(base.label, base.instance, cfg.data.label_set, cfg.model.use_instance)
+    """Card metrics of ``G`` at :data:`SCALES` (its own way of rendering above 1x, see
+    :func:`posgen_lib.eval.evaluate.native_method`), and the same architecture untrained for reference."""
     torch.manual_seed(cfg.train.seed)
     untrained = build_generator(cfg.model).eval()
-    metrics = {f"{row['scale']:g}x": {k: round(row[k], 4) for k in ("miou", "pixel_accuracy", "segfd",
-                                                                    "psnr", "ssim")} for row in rows}
-    metrics["class_color_error_1x"] = round(class_color_error(G(sem), base.image, base.label), 4)
-    metrics["class_color_error_1x_untrained"] = round(class_color_error(untrained(sem), base.image,
-                                                                        base.label), 4)
-    metrics["images"] = count
+    cards = scorecard({"model": G, "untrained": untrained}, cfg, count, SCALES)
+    metrics = cards["model"]
+    metrics["class_color_error_1x_untrained"] = cards["untrained"]["class_color_error_1x"]
     return metrics
 
 

@@ -49,18 +49,19 @@ def coordinate_grid(size: tuple[int, int], window=FULL_WINDOW, device=None,
     return torch.stack([grid_x, grid_y])  # (2, H, W)
 
 
-def sample_at(feature: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-    """Bilinearly sample ``feature`` (B, C, h, w) at ``coords`` (2, H, W) -> (B, C, H, W).
+def sample_at(feature: torch.Tensor, coords: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
+    """Sample ``feature`` (B, C, h, w) at ``coords`` (2, H, W), or per image (B, 2, H, W) -> (B, C, H, W).
 
     Uses the same ``align_corners=True`` convention as :func:`coordinate_grid`,
     so sampling at ``coordinate_grid((h, w))`` reproduces ``feature`` (up to
-    float rounding; :func:`posgen_lib.rendering.render` skips the call in that case).
-    Outside [-1, 1] the border value is repeated.
+    float rounding). Outside [-1, 1] the border value is repeated. ``mode``:
+    ``"bilinear"`` (the trunk's features) or ``"nearest"`` (label maps).
     """
-    batch = feature.shape[0]
-    grid = coords.permute(1, 2, 0).unsqueeze(0).expand(batch, -1, -1, -1)  # (B, H, W, 2)
-    return F.grid_sample(feature, grid.to(feature.dtype), mode="bilinear",
-                         padding_mode="border", align_corners=True)
+    if coords.dim() == 3:
+        grid = coords.permute(1, 2, 0).unsqueeze(0).expand(feature.shape[0], -1, -1, -1)  # (B, H, W, 2)
+    else:
+        grid = coords.permute(0, 2, 3, 1)  # (B, H, W, 2)
+    return F.grid_sample(feature, grid.to(feature.dtype), mode=mode, padding_mode="border", align_corners=True)
 
 
 class GaussianFourierFeatures(nn.Module):

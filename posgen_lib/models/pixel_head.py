@@ -60,8 +60,9 @@ class PixelHead(nn.Module):
         pos = torch.cat([coords, self.coord_fourier(coords)], dim=-1)  # (..., 2 + coord_fourier)
         return F.linear(pos, w_pos, self.fc1.bias)
 
-    def from_preactivation(self, feat_pre: torch.Tensor, pos_term: torch.Tensor) -> torch.Tensor:
-        """RGB from ``feat_pre = W_f f + b_f`` (..., feat_fourier) and :meth:`position_term` (..., hidden).
+    def logits_from_preactivation(self, feat_pre: torch.Tensor, pos_term: torch.Tensor) -> torch.Tensor:
+        """``L3(h)`` (before tanh) from ``feat_pre = W_f f + b_f`` (..., feat_fourier) and
+        :meth:`position_term` (..., hidden).
 
         Without autograd (rendering) the same maths runs in place, which halves
         the memory traffic of the elementwise steps; ``feat_pre`` is overwritten.
@@ -69,16 +70,22 @@ class PixelHead(nn.Module):
         w_feat = self.fc1.weight[:, : self.feat_fourier.out_features]
         if torch.is_grad_enabled():
             h = F.leaky_relu(F.linear(torch.sin(feat_pre), w_feat) + pos_term, 0.2)
-            h = F.leaky_relu(self.fc2(h), 0.2)
-            return torch.tanh(self.fc3(h))  # (..., 3)
+            return self.fc3(F.leaky_relu(self.fc2(h), 0.2))  # (..., 3)
         h = F.leaky_relu_(F.linear(feat_pre.sin_(), w_feat).add_(pos_term), 0.2)
-        h = F.leaky_relu_(self.fc2(h), 0.2)
-        return self.fc3(h).tanh_()
+        return self.fc3(F.leaky_relu_(self.fc2(h), 0.2))
 
-    def forward(self, feat: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-        """Image from a feature map: feat (B, C, H, W), coords (2, H, W) -> (B, 3, H, W)."""
+    def logits(self, feat: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+        """The head before its tanh: feat (B, C, H, W), coords (2, H, W) or per image (B, 2, H, W) -> (B, 3, H, W)."""
         b, _, h, w = feat.shape
         pixels = feat.permute(0, 2, 3, 1).reshape(b, h * w, -1)  # (B, HW, C)
-        pos_term = self.position_term(coords.permute(1, 2, 0).reshape(h * w, 2))  # (HW, hidden)
-        rgb = self.from_preactivation(self.feat_fourier(pixels), pos_term)  # (B, HW, 3)
-        return rgb.reshape(b, h, w, 3).permute(0, 3, 1, 2)
+        if coords.dim() == 3:  # one grid for the batch: its position term is computed once
+            pos_term = self.position_term(coords.permute(1, 2, 0).reshape(h * w, 2))  # (HW, hidden)
+        else:
+            pos_term = self.position_term(coords.permute(0, 2, 3, 1).reshape(b, h * w, 2))  # (B, HW, hidden)
+        out = self.logits_from_preactivation(self.feat_fourier(pixels), pos_term)  # (B, HW, 3)
+        return out.reshape(b, h, w, 3).permute(0, 3, 1, 2)
+
+    def forward(self, feat: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+        """Image from a feature map: feat (B, C, H, W), coords (2, H, W) or (B, 2, H, W) -> (B, 3, H, W)."""
+        out = self.logits(feat, coords)
+        return torch.tanh(out) if torch.is_grad_enabled() else out.tanh_()

@@ -24,12 +24,13 @@ from torch import nn
 from ..checkpoint import FORMAT, MODEL_FORMAT, load_checkpoint
 from ..config import Config, ModelConfig
 from ..errors import CheckpointError
+from .anyres import AnyResGenerator
 from .generator import PosGenGenerator, SPADEGenerator
 from .interface import Generator
 from .pixelwise import PixelwiseGenerator
 
 GENERATOR_CLASSES: dict[str, type[Generator]] = {
-    cls.kind: cls for cls in (PosGenGenerator, SPADEGenerator, PixelwiseGenerator)}
+    cls.kind: cls for cls in (PosGenGenerator, SPADEGenerator, PixelwiseGenerator, AnyResGenerator)}
 
 PRETRAINED = {"synthetic": "posgen_synthetic.pt",  # PosGen
               "synthetic_pixelwise": "pixelwise_synthetic.pt",  # notebook 08

@@ -36,9 +36,8 @@ import math
 from collections.abc import Iterator
 
 import torch
-import torch.nn.functional as F
 
-from ..models.fourier import FULL_WINDOW, coordinate_grid
+from ..models.fourier import FULL_WINDOW, coordinate_grid, sample_at
 from ..models.interface import Generator, PixelQuery, not_any_size
 
 DEFAULT_CHUNK_PIXELS = 1 << 13  # pixels per band: one 64x128 image; ~13 MB of head activations for the synthetic preset
@@ -102,12 +101,6 @@ def pixel_spacing(label_size: tuple[int, int], size: tuple[int, int], window) ->
     return dx, dy
 
 
-def nearest_at(sem: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-    """Semantics (B, S, h, w) at pixel centres ``coords`` (2, r, W), nearest label pixel -> (B, S, r, W)."""
-    grid = coords.permute(1, 2, 0).unsqueeze(0).expand(sem.shape[0], -1, -1, -1)  # (B, r, W, 2)
-    return F.grid_sample(sem, grid.to(sem.dtype), mode="nearest", padding_mode="border", align_corners=True)
-
-
 @torch.no_grad()
 def render(G: Generator, sem: torch.Tensor, scale: float | None = None, size: tuple[int, int] | None = None,
            window=FULL_WINDOW, z: torch.Tensor | None = None, labels: torch.Tensor | None = None,
@@ -147,7 +140,7 @@ def render(G: Generator, sem: torch.Tensor, scale: float | None = None, size: tu
         coords = coordinate_grid((height, width), window, feat.device, dtype, rows)  # (2, r, W)
         semantics = None
         if G.reads_labels:
-            semantics = sem[:, :, rows] if on_label_grid and labels is None else nearest_at(hr, coords)
+            semantics = sem[:, :, rows] if on_label_grid and labels is None else sample_at(hr, coords, mode="nearest")
         query = PixelQuery(coords, spacing, rows if on_label_grid else None, semantics)
         out[:, :, rows] = G.decode(feat, query)
     return out

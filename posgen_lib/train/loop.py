@@ -41,15 +41,18 @@ from tqdm.auto import tqdm
 from .. import checkpoint as ckpt
 from ..config import Config, config_diff
 from ..data.build import build_dataset
+from ..data.patches import ScaledPatches
 from ..data.labels import get_label_set
 from ..data.transforms import to_semantics
 from ..errors import CheckpointError, RunFolderError
 from ..models.discriminator import ImageEncoder, MultiscaleDiscriminator
-from ..models.registry import build_generator, load_generator
-from ..runtime import DistInfo, any_rank, autocast_dtype, barrier, default_device, init_distributed
+from ..models.registry import build_generator, load_any, load_generator
+from ..runtime import (DistInfo, any_rank, autocast_dtype, barrier, compile_module, default_device,
+                       init_distributed, memory_format)
 from ..viz.figures import plot_losses
 from ..viz.images import sample_grid, save_png
 from . import rundir
+from .anyres import AnyResDiscriminators, AnyResObjective
 from .objective import GANObjective
 
 
@@ -114,6 +117,23 @@ class EpochBatches:
         return all_batches[position:]
 
 
+def start_from(G, spec: str, freeze: bool) -> None:
+    """Initialise ``G``'s trunk and PosGen head from a trained model (``model.pt``, a checkpoint or
+    ``pretrained:NAME``); with ``freeze`` they stay fixed (in eval mode) and only the rest trains."""
+    source, source_cfg, _ = load_any(spec)
+    diff = [d for d in config_diff(source_cfg, Config(model=G.cfg), ("model",))
+            if not d.startswith(("model.generator", "model.anyres_", "model.patch_"))]
+    if diff:
+        raise CheckpointError(f"anyres_init {spec}: its model differs from this one ({'; '.join(diff)})")
+    weights = source.state_dict()
+    missing = [k for k in G.state_dict() if k not in weights and not k.startswith("detail.")]
+    if missing:
+        raise CheckpointError(f"anyres_init {spec} lacks {missing[:4]}: start from a PosGen model")
+    G.load_state_dict({**G.state_dict(), **{k: v for k, v in weights.items() if k in G.state_dict()}})
+    if freeze:
+        G.freeze_base()
+
+
 class Trainer:
     """Holds the models, optimizers and state of one training run. Use :func:`train`."""
 
@@ -134,6 +154,10 @@ class Trainer:
 
         if dataset is None:  # first, so that a missing dataset fails before the models are built
             dataset = build_dataset(cfg, "train")
+        self.anyres = cfg.model.generator == "anyres"
+        if self.anyres:  # ground truth at a random scale for every item
+            dataset = ScaledPatches(dataset, t.anyres_scale_max, t.anyres_patch, t.anyres_patches,
+                                    t.anyres_boundary, t.seed)
         self.dataset = dataset
         self.batches = EpochBatches(dataset, t.batch_size // self.info.world_size, t.seed, self.info)
         self.total = t.steps if t.steps is not None else t.epochs * self.batches.steps_per_epoch
@@ -141,18 +165,26 @@ class Trainer:
             raise ValueError(f"steps must be >= 0, got {self.total}")
 
         torch.manual_seed(t.seed)  # identical initial weights on every rank
-        self.G = build_generator(cfg.model).to(self.device)
-        self.D = MultiscaleDiscriminator(cfg.model).to(self.device)
-        self.E = ImageEncoder(cfg.model).to(self.device) if cfg.model.use_vae else None
+        self.layout = memory_format(t.channels_last)
+        self.G = build_generator(cfg.model).to(self.device, memory_format=self.layout)
+        if self.anyres:
+            self.objective = AnyResObjective(cfg).to(self.device)
+            if t.anyres_init:
+                start_from(self.G, t.anyres_init, freeze=t.anyres_freeze)
+            self.D = AnyResDiscriminators(cfg.model, image=self.objective.trains_trunk)
+        else:
+            self.objective = GANObjective(t).to(self.device)
+            self.D = MultiscaleDiscriminator(cfg.model)
+        self.D = self.D.to(self.device, memory_format=self.layout)
+        self.E = ImageEncoder(cfg.model).to(self.device, memory_format=self.layout) if cfg.model.use_vae else None
         self.ema = copy.deepcopy(self.G).eval().requires_grad_(False) if t.ema_decay else None
         lr_g, lr_d = base_learning_rates(cfg)
-        g_params = list(self.G.parameters()) + (list(self.E.parameters()) if self.E else [])
+        g_params = [p for p in self.G.parameters() if p.requires_grad] + (list(self.E.parameters()) if self.E else [])
         self.opt_G = torch.optim.Adam(g_params, lr=lr_g, betas=(t.beta1, t.beta2))
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=lr_d, betas=(t.beta1, t.beta2))
         fp16 = self.amp_dtype == torch.float16
         self.scaler_G = torch.amp.GradScaler(self.device.type, enabled=fp16)
         self.scaler_D = torch.amp.GradScaler(self.device.type, enabled=fp16)
-        self.objective = GANObjective(t).to(self.device)
 
         self.step = self.epoch = self.position = 0
         self.log_rows: list[dict] = []
@@ -226,10 +258,12 @@ class Trainer:
         label = batch["label"].to(self.device, non_blocking=True)
         instance = batch["instance"].to(self.device, non_blocking=True)
         sem = to_semantics(label, instance, self.label_set, self.cfg.model.use_instance)
-        return sem, batch["image"].to(self.device, non_blocking=True)
+        real = batch["image"].to(self.device, non_blocking=True)
+        return sem.contiguous(memory_format=self.layout), real.contiguous(memory_format=self.layout)
 
     def train_step(self, batch: dict, G, D, E) -> dict[str, torch.Tensor]:
         sem, real = self._inputs(batch)
+        extra = {k: v.to(self.device, non_blocking=True) for k, v in batch.items() if k.startswith("patch_")}
         scale = lr_scale(self.step, self.total, self.cfg.train.decay_start)
         for opt, base in zip((self.opt_G, self.opt_D), base_learning_rates(self.cfg)):
             for group in opt.param_groups:
@@ -237,7 +271,7 @@ class Trainer:
 
         self.D.requires_grad_(False)  # the G step needs no D gradients
         with self._autocast():
-            g_losses, fake = self.objective.generator_losses(G, self.D, sem, real, E)
+            g_losses, fake = self.objective.generator_losses(G, self.D, sem, real, E, extra)
         self.D.requires_grad_(True)
         self._check_finite(g_losses)
         self.opt_G.zero_grad(set_to_none=True)
@@ -246,12 +280,13 @@ class Trainer:
         self.scaler_G.update()
 
         with self._autocast():
-            d_losses = self.objective.discriminator_losses(D, sem, real, fake)
+            d_losses = self.objective.discriminator_losses(D, sem, real, fake, extra)
         self._check_finite(d_losses)
-        self.opt_D.zero_grad(set_to_none=True)
-        self.scaler_D.scale(sum(d_losses.values())).backward()
-        self.scaler_D.step(self.opt_D)
-        self.scaler_D.update()
+        if d_losses:  # none when no term of the objective uses a discriminator (e.g. L1-only any-resolution)
+            self.opt_D.zero_grad(set_to_none=True)
+            self.scaler_D.scale(sum(d_losses.values())).backward()
+            self.scaler_D.step(self.opt_D)
+            self.scaler_D.update()
 
         if self.ema is not None:
             self._update_ema()
@@ -326,6 +361,10 @@ class Trainer:
         G = DDP(self.G) if self.info.distributed else self.G
         D = DDP(self.D) if self.info.distributed else self.D
         E = DDP(self.E) if self.info.distributed and self.E is not None else self.E
+        if self.cfg.train.compile in ("generator", "all"):
+            G = compile_module(G, self.device)
+        if self.cfg.train.compile == "all":
+            D = compile_module(D, self.device)
         self.G.train(), self.D.train()
         sample_batch = self._sample_batch()
         writer = self._tensorboard()

@@ -47,8 +47,8 @@ class GANObjective:
             self.vgg.to(device)
         return self
 
-    def generator_losses(self, G, D, sem: torch.Tensor, real: torch.Tensor,
-                         E=None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    def generator_losses(self, G, D, sem: torch.Tensor, real: torch.Tensor, E=None,
+                         extra: dict | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         cfg = self.cfg
         losses = {}
         z = None
@@ -57,6 +57,13 @@ class GANObjective:
             z = reparameterize(mu, logvar)
             losses["G_kld"] = kl_divergence(mu.float(), logvar.float()) * cfg.lambda_kld
         fake = G(sem, z)  # (B, 3, H, W)
+        losses.update(self.losses_for_fake(D, sem, fake, real))
+        return {k: v.float() for k, v in losses.items()}, fake
+
+    def losses_for_fake(self, D, sem: torch.Tensor, fake: torch.Tensor, real: torch.Tensor) -> dict:
+        """The generator's GAN, feature-matching, VGG and L1 terms for an already generated ``fake``."""
+        cfg = self.cfg
+        losses = {}
         pred_fake, pred_real = discriminate(D, sem, fake, real)
         losses["G_GAN"] = gan_loss(pred_fake, True, cfg.gan_mode, for_discriminator=False)
         if cfg.lambda_feat > 0:
@@ -65,10 +72,10 @@ class GANObjective:
             losses["G_vgg"] = self.vgg(fake.float(), real.float()) * cfg.lambda_vgg
         if cfg.lambda_l1 > 0:
             losses["G_l1"] = F.l1_loss(fake.float(), real.float()) * cfg.lambda_l1
-        return {k: v.float() for k, v in losses.items()}, fake
+        return losses
 
     def discriminator_losses(self, D, sem: torch.Tensor, real: torch.Tensor,
-                             fake: torch.Tensor) -> dict[str, torch.Tensor]:
+                             fake: torch.Tensor, extra: dict | None = None) -> dict[str, torch.Tensor]:
         pred_fake, pred_real = discriminate(D, sem, fake.detach(), real)
         return {"D_fake": gan_loss(pred_fake, False, self.cfg.gan_mode).float(),
                 "D_real": gan_loss(pred_real, True, self.cfg.gan_mode).float()}
