@@ -1,7 +1,8 @@
 # PosGen course package. Every target creates or refreshes .venv itself.
 #   make demo   train PosGen on the synthetic streets (CPU) and write outputs/demo/
 #   make test   unit tests, then every notebook through nbval
-#   make lab    JupyterLab in the project's environment
+#   make lab    JupyterLab for students (make lab-instructor: with nbgrader's tools)
+#   make test-browser  JupyterLab in a real headless Chromium: run notebooks, move widgets
 #   make bench  side-by-side speed and memory ratios (docs/benchmarks.md)
 #   make pretrained  retrain the shipped models (about an hour on 2 CPU cores; resumable)
 
@@ -14,8 +15,10 @@ PIP    := $(PY) -m pip --quiet
 # `make test` and `make lab` need the notebook, test and instructor extras too.
 CORE_STAMP := $(VENV)/.stamp-core
 DEV_STAMP  := $(VENV)/.stamp-dev
+BROWSER_STAMP := $(VENV)/.stamp-browser
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lab bench pretrained clean-notebooks distclean
+.PHONY: demo test test-browser lab lab-instructor bench pretrained clean-notebooks distclean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +32,10 @@ $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@ $(CORE_STAMP)
 
+$(BROWSER_STAMP): $(DEV_STAMP)
+	$(PIP) install -e ".[dev,browser]"
+	touch $@
+
 demo: $(CORE_STAMP)
 	$(VENV)/bin/posgen demo
 
@@ -36,8 +43,18 @@ test: $(DEV_STAMP)
 	$(VENV)/bin/posgen nbclean --check notebooks
 	POSGEN_FAST=1 $(PY) -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
+# Chromium and its driver come from the operating system's packages (no browser download).
+test-browser: $(BROWSER_STAMP)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "installing Chromium and ChromeDriver (Debian packages chromium, chromium-driver)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver; }
+	POSGEN_FAST=1 $(PY) -m pytest browser_tests -p no:cacheprovider -v
+
 lab: $(DEV_STAMP)
 	$(VENV)/bin/posgen lab
+
+lab-instructor: $(DEV_STAMP)
+	$(VENV)/bin/posgen lab --instructor
 
 bench: $(CORE_STAMP)
 	$(VENV)/bin/posgen bench --out docs/benchmarks.md

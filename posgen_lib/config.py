@@ -87,9 +87,8 @@ class ModelConfig:
     anyres_coord_fourier: int = 64
     anyres_coord_scale: float = 8.0  # std of its coordinate frequencies at init (finer than the head's)
     anyres_sampling: str = "bilinear"  # trunk feature at the pixel: "bilinear", or "unfold" (nearest cell's 3x3)
-    anyres_residual: bool = True  # add to PosGen's head logits (last layer zero-initialised)
-    anyres_dev_modulated: bool = False
-    anyres_dev_cell_phase: bool = True
+    anyres_residual: bool = False  # add to PosGen's head logits instead (last layer zero-initialised)
+    anyres_offset: bool = False  # also read the offset in the trunk cell (LIIF); lets a GAN paint a cell grid
     # The discriminator of high-resolution patches in any-resolution training.
     patch_ndf: int = 32
     patch_n_layers: int = 3

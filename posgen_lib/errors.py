@@ -26,6 +26,14 @@ class RunFolderError(UserError):
     """A training output folder that holds another run, or is being written by another process."""
 
 
+class Interrupted(Exception):
+    """A long job stopped by SIGINT/SIGTERM after saving what it needs to continue; the CLI exits 128 + signum."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.signum = signum
+
+
 class DiskError(UserError):
     """Writing a file failed because the disk is full, read-only, or not writable."""
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
@@ -84,3 +85,44 @@ def test_figures():
                 cm.reconstructions_figure(image, results, cm.stripes((16, 32)), crop=(slice(0, 8), slice(0, 16))),
                 cm.psnr_figure(results)):
         assert isinstance(fig, Figure)
+
+
+def test_nyquist_limits_of_a_grid():
+    assert cm.nyquist((64, 128)) == (31.75, 15.75)  # (W - 1) / 4 along x, (H - 1) / 4 along y
+    # a wave at the limit alternates sign from pixel to pixel along x: cos(2 pi nu_x x_j) = (-1)^j * const
+    nu_x, _ = cm.nyquist((4, 9))
+    x = pg.coordinate_grid((4, 9))[0, 0]
+    wave = torch.cos(2 * math.pi * nu_x * x)
+    torch.testing.assert_close(wave[1:], -wave[:-1], atol=1e-5, rtol=0)
+
+
+def test_feature_view_is_the_gaussian_map_and_counts_aliased_waves():
+    view = cm.feature_view(4.0, count=3, size=(8, 16))
+    enc = pg.GaussianFourierFeatures(2, 3, 4.0, seed=0)
+    coords = pg.coordinate_grid((8, 16)).permute(1, 2, 0)
+    torch.testing.assert_close(view.channels, enc(coords)[..., :3].permute(2, 0, 1))
+    nu_x, nu_y = view.nyquist
+    assert view.aliased == [bool(abs(bx) > nu_x or abs(by) > nu_y) for bx, by in enc.B.tolist()]
+    counts = [sum(cm.feature_view(s, count=64).aliased) for s in (1.0, 6.0, 16.0, 40.0)]
+    assert counts == sorted(counts) and counts[0] == 0 and counts[-1] > 40
+    assert f"{counts[-1]} of 64" in cm.feature_view(40.0, count=64).caption
+
+
+def test_feature_panel_keeps_pixels_and_aspect():
+    view = cm.feature_view(2.0, count=2, size=(4, 6))
+    panel = cm.feature_panel(view, zoom=3)
+    assert panel.shape == (12, 2 * 18 + 4, 3) and panel.dtype == np.uint8
+    block = panel[:3, :3]  # pixel (0, 0) of channel 0: a 3 x 3 square of one colour
+    assert (block == block[0, 0]).all()
+    white = cm.colour_map(torch.zeros(2, 2), limit=1.0)
+    assert (white > 240).all()  # 0 is the white middle of RdBu
+
+
+def test_feature_slider_redraws_when_sigma_moves():
+    slider = cm.feature_slider(size=(8, 16), count=3, sigma=1.0)
+    before_image, before_info = slider.image.value, slider.info.value
+    assert before_image[:4] == b"\x89PNG" and "sigma = 1 " in before_info
+    slider.slider.value = 40.0  # as dragging the slider would
+    assert slider.image.value != before_image
+    assert "sigma = 40" in slider.info.value
+    assert slider.info.value != before_info

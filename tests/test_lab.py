@@ -43,18 +43,23 @@ def test_lab_command_roots_at_the_repository_and_opens_notebooks():
     assert ("--allow-root" in argv) == lab.is_root()
 
 
-@pytest.fixture
-def server(tmp_path):
-    """A headless JupyterLab on a free localhost port; always stopped afterwards."""
+@pytest.fixture(params=["student", "instructor"])
+def server(tmp_path, request):
+    """A headless student or instructor JupyterLab on a free localhost port; always stopped afterwards."""
     port, token = free_port(), secrets.token_hex(16)
+    instructor = request.param == "instructor"
     argv = lab.lab_command(extra=["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-                                  f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"])
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
-           "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+                                  f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"],
+                           instructor=instructor)
+    base_env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
+    if instructor:
+        env = {**base_env, "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+    else:
+        env = lab.student_environment(base_env, tmp_path / "config")
     log = (tmp_path / "lab.log").open("w")
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
-        yield f"http://127.0.0.1:{port}", token, process, tmp_path / "lab.log"
+        yield f"http://127.0.0.1:{port}", token, process, tmp_path / "lab.log", instructor
     finally:
         process.terminate()
         try:
@@ -65,8 +70,8 @@ def server(tmp_path):
         log.close()
 
 
-def test_lab_serves_and_lists_the_widgets_extension(server):
-    base, token, process, log = server
+def test_lab_serves_widgets_and_hides_nbgrader_from_students(server):
+    base, token, process, log, instructor = server
     deadline = time.monotonic() + START_TIMEOUT_S
     status, page = 0, ""
     while time.monotonic() < deadline and process.poll() is None:
@@ -82,3 +87,6 @@ def test_lab_serves_and_lists_the_widgets_extension(server):
     config = json.loads(page[page.index(">", start) + 1: page.index("</script>", start)])
     names = [ext["name"] for ext in config["federated_extensions"]]
     assert WIDGETS_EXTENSION in names, names
+    disabled = config.get("disabledExtensions", [])
+    assert (lab.NBGRADER_LAB_EXTENSION in disabled) is (not instructor), disabled
+    assert ("--ServerApp.jpserver_extensions" in " ".join(process.args)) is (not instructor)

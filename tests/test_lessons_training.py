@@ -1,16 +1,16 @@
-"""Helpers of notebook 05 (posgen_lib/lessons_training.py)."""
+"""Figures and the sample-grid widget of notebook 05 (posgen_lib/course/lessons/training.py)."""
 from __future__ import annotations
 
-from pathlib import Path
-
+import numpy as np
 import pytest
 import torch
 from matplotlib.figure import Figure
+from PIL import Image
 
 import posgen_lib as pg
-from posgen_lib import checkpoint as ckpt
 from posgen_lib.course.lessons import training as lessons
 from posgen_lib.models.registry import build_generator
+from posgen_lib.viz.images import tile
 
 
 def test_hinge_figure_draws_three_terms():
@@ -18,77 +18,91 @@ def test_hinge_figure_draws_three_terms():
     assert isinstance(fig, Figure) and len(fig.axes[0].lines) == 3
 
 
-def test_largest_singular_value():
-    w = torch.diag(torch.tensor([0.5, -3.0, 2.0]))
-    assert abs(lessons.largest_singular_value(w) - 3.0) < 1e-6
+def test_training_step_diagram_has_a_g_step_and_a_d_step():
+    fig = lessons.training_step_diagram()
+    assert len(fig.axes) == 2
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0].startswith("1. G step") and titles[1].startswith("2. D step")
+    texts = [" ".join(t.get_text() for t in ax.texts) for ax in fig.axes]
+    assert "opt_G" in texts[0] and "opt_D" not in texts[0]
+    assert "opt_D" in texts[1] and "fake.detach()" in texts[1]
+    assert "G_feat" in texts[0] and "D_real" in texts[1] and "D_fake" in texts[1]
 
 
-def test_spectral_norm_table_normalizes_every_scale():
-    rows = [line.split() for line in lessons.spectral_norm_table((0.5, 4.0)).splitlines()[1:]]
-    assert [float(r[0]) for r in rows] == [0.5, 4.0]
-    assert float(rows[1][1]) / float(rows[0][1]) == pytest.approx(8.0, rel=1e-3)
-    assert [r[2] for r in rows] == ["1.000", "1.000"]
-
-
-def test_discriminator_shapes_lists_every_layer():
+def test_samples_figure_draws_one_column_per_generator_at_true_size():
     cfg = pg.preset("tiny")
-    lines = lessons.discriminator_shapes(cfg).splitlines()
-    m = cfg.model
-    assert lines[0].startswith(f"input (1, {m.semantic_nc + 3}, 32, 64)")
-    assert len(lines) == 1 + m.num_D * (m.n_layers_D + 1)
-    logits = [line for line in lines if line.endswith("patch logits")]
-    assert len(logits) == m.num_D and all("(1, 1, " in line for line in logits)
-
-
-def test_step_parts_uses_ttur_and_a_real_batch():
-    cfg = pg.preset("tiny")
-    parts = lessons.step_parts(cfg, batch_size=2)
-    assert parts.sem.shape == (2, cfg.model.semantic_nc, 32, 64)
-    assert parts.real.shape == (2, 3, 32, 64) and parts.real.abs().max() <= 1
-    assert parts.opt_G.param_groups[0]["lr"] == cfg.train.lr / 2
-    assert parts.opt_D.param_groups[0]["lr"] == cfg.train.lr * 2
-    d_before = [p.detach().clone() for p in parts.D.parameters()]
-    g_before = [p.detach().clone() for p in parts.G.parameters()]
-    g_losses, _ = parts.objective.generator_losses(parts.G, parts.D, parts.sem, parts.real)
-    parts.opt_G.zero_grad()
-    sum(g_losses.values()).backward()
-    parts.opt_G.step()
-    assert any(not torch.equal(a, b) for a, b in zip(g_before, parts.G.parameters()))
-    assert all(torch.equal(a, b) for a, b in zip(d_before, parts.D.parameters()))
-
-
-def test_short_run_config_and_folder(monkeypatch, tmp_path):
-    cfg = lessons.short_run_config(3)
-    assert (cfg.train.steps, cfg.train.log_every, cfg.train.sample_every) == (3, 1, 3)
-    assert lessons.short_run_config(300).train.log_every == 10
-    monkeypatch.setenv("POSGEN_CKPT_DIR", str(tmp_path))
-    folder = lessons.run_folder(cfg)
-    assert folder.parent == tmp_path and folder.name.startswith("05_synthetic_3steps_")
-    assert lessons.run_folder(lessons.short_run_config(3)) == folder  # deterministic
-    cfg.model.ngf += 4  # another model: another folder
-    assert lessons.run_folder(cfg) != folder
-    monkeypatch.delenv("POSGEN_CKPT_DIR")
-    assert lessons.run_folder(cfg, "06").parent == Path("checkpoints")
-
-
-def test_samples_figure_with_an_untrained_generator():
-    cfg = pg.preset("tiny")
-    fig = lessons.samples_figure(build_generator(cfg.model), cfg, n=2, title="x")
+    torch.manual_seed(0)
+    generators = {"a": build_generator(cfg.model), "b": build_generator(cfg.model)}
+    fig = lessons.samples_figure(generators, cfg, n=2, title="x")
     image = fig.axes[0].images[0].get_array()
-    assert image.shape[0] == 2 * 32 + 2  # two rows of 32 pixels, one gap
+    assert image.shape[:2] == (2 * 32 + 2, 4 * 64 + 3 * 2)  # labels | photo | a | b, 2-pixel gaps
+    width, height = fig.get_size_inches()
+    assert width * 80 == pytest.approx(image.shape[1])  # one image pixel per screen pixel at 80 dpi
+    single = lessons.samples_figure(generators["a"], cfg, n=1)
+    assert single.axes[0].images[0].get_array().shape[:2] == (32, 3 * 64 + 2 * 2)
 
 
-def test_resume_demo_reports_identical_weights(tmp_path):
-    report = lessons.resume_demo(tmp_path / "demo", steps=2)
-    assert "resumed from step_0000001.pt (step 1)" in report
-    assert report.count("True") == 2 and "False" not in report
+def _fake_run(folder, steps, size=(8, 16), rows=2):
+    """A run folder whose samples/step_*.png are sample grids with a flat colour per step."""
+    h, w = size
+    (folder / "samples").mkdir(parents=True)
+    for k, step in enumerate(steps):
+        label = np.full((h, w, 3), 10, np.uint8)
+        photo = np.full((h, w, 3), 20, np.uint8)
+        fake = np.full((h, w, 3), 100 + k, np.uint8)
+        Image.fromarray(tile([[label, photo, fake]] * rows)).save(folder / "samples" / f"step_{step:07d}.png")
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(folder / "samples" / "final.png")  # not a step
+    return folder
 
 
-def test_truncated_checkpoint_error_names_the_file(tmp_path):
-    ckpt.save_checkpoint(ckpt.step_path(tmp_path / "checkpoints", 3),
-                         {"format": ckpt.FORMAT, "weights": torch.zeros(1000)})
-    message = lessons.truncated_checkpoint_error(tmp_path)
-    assert message.startswith("cannot read checkpoint truncated.pt") and str(tmp_path) not in message
+def test_sample_frames_are_sorted_by_step_and_skip_other_files(tmp_path):
+    run = _fake_run(tmp_path / "run", [100, 20, 5])
+    assert [s for s, _ in lessons.sample_frames(run)] == [5, 20, 100]
+    assert lessons.sample_frames(tmp_path / "empty") == []
+
+
+def test_frame_at_returns_that_steps_png_and_says_which(tmp_path):
+    run = _fake_run(tmp_path / "run", [5, 20])
+    frames = lessons.sample_frames(run)
+    data, caption = lessons.frame_at(frames, 20)
+    assert data == (run / "samples" / "step_0000020.png").read_bytes()
+    assert caption.startswith("step 20 of 20") and "true size" in caption
+    with pytest.raises(ValueError, match="no sample grid at step 7"):
+        lessons.frame_at(frames, 7)
+
+
+def test_sample_stepper_slider_changes_the_picture(tmp_path):
+    pytest.importorskip("ipywidgets")
+    run = _fake_run(tmp_path / "run", [5, 20, 40])
+    widget = lessons.sample_stepper(run)
+    assert widget.slider.value == 40  # starts at the last grid
+    last = widget.image.value
+    widget.slider.value = 5  # what dragging the slider does
+    assert widget.image.value == (run / "samples" / "step_0000005.png").read_bytes() != last
+    assert widget.caption.value.startswith("step 5 of 40")
+    with pytest.raises(FileNotFoundError):
+        lessons.sample_stepper(tmp_path / "nothing")
+
+
+def test_generated_column_cuts_exact_images():
+    h, w = 4, 6
+    cells = [[np.full((h, w, 3), 10 * (3 * r + c), np.uint8) for c in range(3)] for r in range(2)]
+    grid = tile(cells)
+    for column in range(3):
+        pieces = lessons.generated_column(grid, (h, w), column)
+        assert [int(p[0, 0, 0]) for p in pieces] == [10 * column, 10 * (3 + column)]
+        assert all(p.shape == (h, w, 3) and (p == p[0, 0]).all() for p in pieces)
+
+
+def test_training_progress_figure_shows_the_generated_column_of_picked_steps(tmp_path):
+    run = _fake_run(tmp_path / "run", [10, 20, 30, 40, 50], size=(8, 16), rows=3)
+    fig = lessons.training_progress_figure(run, (8, 16), count=3, scenes=2)
+    image = np.asarray(fig.axes[0].images[0].get_array())
+    assert image.shape[:2] == (2 * 8 + 2, 5 * 16 + 4 * 2)  # 2 scenes; labels | photo | 3 steps
+    columns = [int(image[0, c * 18, 0]) for c in range(5)]
+    assert columns == [10, 20, 100, 102, 104]  # first, middle and last step
+    title = fig.texts[0].get_text()
+    assert title.endswith("step 10 | step 30 | step 50")
 
 
 def test_recipe_table_can_keep_some_rows():

@@ -1,4 +1,4 @@
-"""Notebook 06's experiments: the upscaling comparison and the memory of chunked renders."""
+"""Notebook 06's figures and tables: the methods, the comparison, training patches, measured results, memory."""
 from __future__ import annotations
 
 import pytest
@@ -21,22 +21,44 @@ def dataset():
     return pg.data.SyntheticStreets(size=(32, 64), length=3, seed=0, split="test")
 
 
-def test_every_method_gives_the_upscaled_size(models, dataset):
-    images = upscaling.upscaled(models, dataset[0], scale=2)
-    assert list(images) == list(upscaling.COMPARED)
-    assert all(img.shape == (3, 64, 128) for img in images.values())
-    assert not torch.equal(images["PosGen coords"], images["PosGen bicubic"])
+def test_methods_table_names_every_method_and_where_it_applies(models):
+    table = upscaling.methods_table({"PosGen": models["posgen"], "SPADE": models["spade"]})
+    lines = {line.split()[0]: line.split()[-2:] for line in table.splitlines()[1:]}
+    assert set(lines) == set(pg.METHODS)
+    assert lines["features_bilinear"] == ["-", "yes"] and lines["coordinates"] == ["yes", "-"]
+    assert "high-resolution labels" in table
 
 
-def test_scores_and_figures(models, dataset):
-    scores = upscaling.score_methods(models, dataset, [0], scale=2)
-    assert set(scores) == set(upscaling.COMPARED)
-    assert all(0 < s["psnr"] < 60 and -1 <= s["ssim"] <= 1 for s in scores.values())
-    table = upscaling.format_scores(scores)
-    assert table.splitlines()[0].split() == ["method", "PSNR", "dB", "SSIM"] and "SPADE labels" in table
-    fig = upscaling.comparison_figure(models, dataset, 0, scale=2, crop=(slice(0, 32), slice(0, 64)))
-    assert isinstance(fig, Figure) and len(fig.axes) == 6
-    assert fig.axes[2].images[0].get_array().shape[:2] == (32, 64)  # cropped
+def test_comparison_figure_crops_every_method(models, dataset):
+    runs = {"PosGen coordinates": (models["posgen"], "coordinates"), "SPADE on HR labels": (models["spade"], "trunk_hr")}
+    fig = upscaling.comparison_figure(runs, dataset, 0, scale=2, crop=(slice(0, 32), slice(0, 64)), columns=2)
+    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    assert fig.axes[0].images[0].get_array().shape[:2] == (32, 64)  # the 1x labels, uncropped
+    assert fig.axes[3].images[0].get_array().shape[:2] == (32, 64)  # a 2x render, cropped
+
+
+def test_patches_figure_draws_each_window_and_patch():
+    from posgen_lib.data.patches import ScaledPatches
+
+    base = pg.data.SyntheticStreets(size=(32, 64), length=2, split="train")
+    item = ScaledPatches(base, 4.0, 16, 3, 0.5, 0)[0]
+    fig = upscaling.patches_figure(item, (32, 64))
+    assert len(fig.axes) == 5 and len(fig.axes[0].patches) == 3
+
+
+def test_results_and_targets_tables_read_the_experiment(tmp_path):
+    rows = [{"generator": g, "method": m, "scale": 4.0, "seed": s, "psnr_band": b + s * 0.1, "sharpness": 0.5}
+            for s in (0, 1) for g, m, b in (("A", "coordinates_hr", 18.5), ("A", "bicubic", 16.0))]
+    rows += [{"generator": "A", "method": "1x", "scale": 1.0, "seed": s, "miou": 0.6} for s in (0, 1)]
+    results = {"rows": rows, "costs": [], "meta": {"operating_point": "A", "experiment": {"scales": [4.0]}}}
+    (tmp_path / "results.json").write_text(__import__("json").dumps(results))
+    loaded = upscaling.load_results(tmp_path / "results.json")
+    table = upscaling.results_table(loaded, 4.0)
+    first, second = table.splitlines()[1:3]
+    assert first.startswith("A, coordinates_hr") and "18.55 ± 0.07" in first and second.startswith("A, bicubic")
+    assert "[met] 4x band PSNR >= bicubic of its own 1x output + 2 dB" in upscaling.targets_table(loaded)
+    with pytest.raises(FileNotFoundError, match="posgen experiment"):
+        upscaling.load_results(tmp_path / "missing.json")
 
 
 def test_chunked_working_memory_stays_flat(models, dataset):

@@ -120,15 +120,28 @@ def test_figures_display_as_png_in_ipython(monkeypatch):
 widgets = pytest.importorskip("posgen_lib.course.widgets", reason="needs ipywidgets (the notebooks extra)")
 
 
+def shown(image: np.ndarray, width: int = widgets.DISPLAY_WIDTH) -> np.ndarray:
+    """What a widget shows of ``image``: nearest-neighbour resampled to its display size."""
+    return decode(widgets.png_bytes(image, width))
+
+
+def test_pictures_are_shown_at_a_fixed_size_with_their_pixels_visible():
+    coarse = np.zeros((4, 8, 3), np.uint8)
+    coarse[:, 4:] = 255
+    big = shown(coarse)
+    assert big.shape == (256, 512, 3)  # the aspect ratio is kept
+    assert big[:, :255].max() == 0 and big[:, 257:].min() == 255  # nearest neighbour: no smoothing at the edge
+
+
 def test_resolution_slider_renders_the_chosen_scale(G, scene):
     viewer = widgets.resolution_slider(G, scene, scales=(0.5, 1, 3.3))
     assert viewer.slider.continuous_update is False
-    assert decode(viewer.image.value).shape == (32, 64, 3)  # starts at 1x
+    start = to_uint8(render(G, views.semantics(G, scene), scale=1)[0])
+    assert np.array_equal(decode(viewer.image.value), shown(start))  # starts at 1x
     viewer.slider.value = 3.3
-    image = decode(viewer.image.value)
-    assert image.shape == (round(32 * 3.3), round(64 * 3.3), 3)
     expected = to_uint8(render(G, views.semantics(G, scene), scale=3.3)[0])
-    assert np.array_equal(image, expected)
+    assert np.array_equal(decode(viewer.image.value), shown(expected))
+    assert (viewer.image.layout.width, viewer.image.layout.height) == ("512px", f"{round(512 * 106 / 211)}px")
     assert "106 x 211 pixels" in viewer.info.value
     viewer.slider.value = 1
     viewer.slider.value = 3.3
@@ -140,9 +153,10 @@ def test_zoom_explorer_renders_the_window_beside_its_labels(G, scene):
     viewer.zoom.value, viewer.cx.value, viewer.cy.value = 4, 0.5, 0.5
     window = views.zoom_window(0.5, 0.5, 4)
     labels, image = decode(viewer.labels.value), decode(viewer.image.value)
-    assert labels.shape == image.shape == (24, 48, 3)
-    assert np.array_equal(image, views.render_rgb(G, views.semantics(G, scene), size=(24, 48), window=window))
-    assert np.array_equal(labels, pg.data.colorize(views.label_window(scene["label"], window, (24, 48))))
+    assert labels.shape == image.shape == (180, 360, 3)
+    render_ = views.render_rgb(G, views.semantics(G, scene), size=(24, 48), window=window)
+    assert np.array_equal(image, shown(render_, 360))
+    assert np.array_equal(labels, shown(pg.data.colorize(views.label_window(scene["label"], window, (24, 48))), 360))
     assert "3.0 output pixels per label pixel" in viewer.info.value  # 47 / (63 / 4)
 
 
@@ -158,6 +172,22 @@ def test_label_editor_repaints_and_rerenders(G, scene):
     assert bool((editor.edited["label"][box] == CAR).all())
     assert bool((editor.edited["instance"][box] == CAR * 1000 + 999).all())
     expected = views.render_rgb(G, views.semantics(G, editor.edited), scale=1)
-    assert np.array_equal(decode(editor.image.value), expected)
-    assert decode(editor.labels.value).shape == (32, 64, 3)
+    assert np.array_equal(decode(editor.image.value), shown(expected, 360))
+    assert decode(editor.labels.value).shape == (180, 360, 3)  # the 2:1 label map is not squared
+    assert editor.x.layout.width == "380px"  # room for the "-1.00 - 1.00" readout
 
+
+
+def test_resolution_slider_toggles_models_and_gives_anyres_the_labels_at_each_scale(G):
+    torch.manual_seed(0)
+    A = pg.build_generator(pg.preset("tiny").model.with_generator("anyres")).eval()
+    dataset = pg.data.SyntheticStreets(size=(32, 64), length=2, split="test")
+    scene = dataset[1]
+    viewer = widgets.resolution_slider({"PosGen": G, "AnyRes": A}, scene, scales=(1, 2),
+                                       labels_at=views.labels_at(A, dataset, 1))
+    viewer.slider.value = 2
+    first = viewer.image.value
+    viewer.model.value = "AnyRes"
+    hr = pg.data.to_semantics(dataset.render(1, size=(64, 128))["label"], dataset.render(1, size=(64, 128))["instance"])
+    expected = to_uint8(render(A, views.semantics(A, scene), size=(64, 128), labels=hr)[0])
+    assert viewer.image.value != first and np.array_equal(decode(viewer.image.value), shown(expected))

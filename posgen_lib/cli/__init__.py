@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import UserError, disk_error
+from ..errors import Interrupted, UserError, disk_error
 from . import bench, course, data, demo, eval, experiment, pretrained, render, segmenter, train
 from .args import Parser
 
@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"{where}: interrupted", file=sys.stderr)
         return 130
+    except Interrupted as stop:
+        print(f"{where}: {stop}", file=sys.stderr)
+        return 128 + int(stop.signum)
     except Exception as err:
         if debug:
             raise

@@ -26,10 +26,13 @@ def add(sub) -> None:
     grade.add_argument("source")
     grade.set_defaults(func=run_grade)
 
-    lab = sub.add_parser("lab", help="JupyterLab on the course notebooks (make lab)",
+    lab = sub.add_parser("lab", help="JupyterLab on the course notebooks (make lab; make lab-instructor)",
                          description="Start JupyterLab with this environment's Python, rooted at the "
-                                     "repository and opened on notebooks/. Any other arguments (e.g. "
-                                     "--no-browser --port 8890) go to JupyterLab.")
+                                     "repository and opened on notebooks/, without nbgrader's instructor "
+                                     "tools unless --instructor. Any other arguments (e.g. --no-browser "
+                                     "--port 8890) go to JupyterLab.")
+    lab.add_argument("--instructor", action="store_true",
+                     help="with nbgrader's assignment toolbar, formgrader and course panels")
     lab.set_defaults(func=run_lab, passthrough=True)
 
     clean = sub.add_parser("nbclean", help="strip notebooks to their committed form",
@@ -87,18 +90,21 @@ def run_grade(args) -> int:
 
 
 def run_lab(args) -> int:
-    from ..course.lab import lab_command
+    from ..course.lab import lab_command, student_environment
 
-    command = lab_command(extra=args.passthrough_args)
+    command = lab_command(extra=args.passthrough_args, instructor=args.instructor)
+    env = os.environ.copy() if args.instructor else student_environment()
     if importlib.util.find_spec("jupyterlab") is None:
         raise ValueError("JupyterLab is not installed in this environment; run `make lab` "
                          "(it installs the notebooks extra) or pip install -e '.[notebooks]'")
-    os.execv(command[0], command)  # Jupyter owns the terminal from here (Ctrl-C to stop)
+    os.execve(command[0], command, env)  # Jupyter owns the terminal from here (Ctrl-C to stop)
     return 0  # not reached
 
 
 def run_nbclean(args) -> int:
-    from ..course.nbclean import clean_file, find_notebooks
+    import nbformat
+
+    from ..course.nbclean import SIZE_BUDGET, clean_file, find_notebooks, unexecuted_cells
 
     notebooks = find_notebooks(args.paths)
     results = [(path, *clean_file(path, write=not args.check)) for path in notebooks]
@@ -107,11 +113,20 @@ def run_nbclean(args) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     changed = [path for path, was_changed, _ in results if was_changed]
     if args.check:
-        if changed:
-            print("notebooks with outputs or volatile metadata (run `make clean-notebooks`):")
-            print("\n".join(f"  {path}" for path in changed))
+        problems = [f"  {path}: volatile metadata or widget views (run `make clean-notebooks`)" for path in changed]
+        for path in notebooks:
+            missing = unexecuted_cells(nbformat.read(path, as_version=4))
+            if missing:
+                problems.append(f"  {path}: code cells {missing[:6]} were never run; commit the outputs of a "
+                                "full run (docs/teaching.md)")
+        total = sum(path.stat().st_size for path in notebooks)
+        if total > SIZE_BUDGET:
+            problems.append(f"  the notebooks take {total:,} bytes, over the budget of {SIZE_BUDGET:,}; "
+                            "shrink their figures")
+        if problems:
+            print("notebooks not in their committed form:\n" + "\n".join(problems))
             return 1
-        print(f"{len(notebooks)} notebooks clean")
+        print(f"{len(notebooks)} notebooks clean ({total:,} bytes)")
         return 0
     print("\n".join(f"cleaned {path}" for path in changed) or f"{len(notebooks)} notebooks already clean")
     return 0

@@ -1,7 +1,6 @@
 """``posgen train``: train any generator with SPADE's recipe, on one process or many (torchrun)."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ..config import GENERATORS, PRESETS
@@ -105,17 +104,13 @@ def config_from_args(args):
 
 
 def run(args) -> int:
-    from ..train.loop import TrainingInterrupted, train
+    from ..train.loop import train
 
     cfg = config_from_args(args)
     if isinstance(args.resume, Path) and not args.resume.is_file():
         raise UserError(f"--resume {args.resume}: no such checkpoint file")
-    try:
-        result = train(cfg, args.out, resume=args.resume, device=args.device, progress=not args.quiet,
-                       overwrite=args.overwrite, allow_change=args.allow_change)
-    except TrainingInterrupted as stop:
-        print(f"posgen train: {stop}", file=sys.stderr)
-        return 128 + int(stop.signum)
+    result = train(cfg, args.out, resume=args.resume, device=args.device, progress=not args.quiet,
+                   overwrite=args.overwrite, allow_change=args.allow_change)
     print(f"trained {result.step} steps; model: {result.out_dir / 'model.pt'}; "
           f"samples: {result.out_dir / 'samples'}")
     return 0

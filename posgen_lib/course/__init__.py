@@ -8,11 +8,11 @@ matplotlib figures draw themselves in IPython (:mod:`.display`)::
     from posgen_lib.course import views, widgets
 """
 from . import display, envcheck, lessons, views
-from .display import register_notebook_display, show
+from .display import register_notebook_display, show, source
 
 register_notebook_display()
 
-__all__ = ["display", "envcheck", "lessons", "views", "widgets", "register_notebook_display", "show"]
+__all__ = ["display", "envcheck", "lessons", "views", "widgets", "register_notebook_display", "show", "source"]
 
 
 def __getattr__(name: str):

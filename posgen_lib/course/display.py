@@ -1,15 +1,24 @@
-"""Notebook display: a returned ``matplotlib.figure.Figure`` draws itself as a PNG.
+"""Notebook display: figures draw themselves, and library source shows on the page.
 
-A bare ``Figure`` (no pyplot) has no image representation of its own (pyplot's
-inline backend normally adds one). Importing :mod:`posgen_lib.course`
-registers a PNG formatter for it in the running IPython, so a figure returned
-as a cell's result, or passed to :func:`show`, is drawn.
+* A bare ``matplotlib.figure.Figure`` (no pyplot) has no image representation
+  of its own (pyplot's inline backend normally adds one). Importing
+  :mod:`posgen_lib.course` registers a PNG formatter for it in the running
+  IPython, so a figure returned as a cell's result, or passed to :func:`show`,
+  is drawn. PNGs are written at :data:`NOTEBOOK_DPI`, which keeps the committed
+  notebooks small.
+* :func:`source` shows the code of a library function or class, syntax
+  highlighted, so a notebook can put the mechanism it teaches on the page and
+  then run that very code.
 """
 from __future__ import annotations
+
+import inspect
 
 from matplotlib.figure import Figure
 
 from ..viz.figures import figure_png
+
+NOTEBOOK_DPI = 80
 
 
 def register_notebook_display() -> bool:
@@ -21,7 +30,7 @@ def register_notebook_display() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
+    shell.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: figure_png(fig, NOTEBOOK_DPI))
     return True
 
 
@@ -31,3 +40,15 @@ def show(*figures: Figure) -> None:
         from IPython.display import display
 
         display(*figures)
+
+
+def source(obj, lines: tuple[int, int] | None = None):
+    """The source code of ``obj`` (a function, class or method of the library) as a syntax-highlighted
+    cell output; ``lines=(first, last)`` shows only those lines (1-based, inclusive) of it."""
+    from IPython.display import Code
+
+    text = inspect.getsource(obj)
+    if lines is not None:
+        text = "".join(text.splitlines(keepends=True)[lines[0] - 1:lines[1]])
+    where = f"# {inspect.getsourcefile(obj).split('posgen_lib', 1)[-1].lstrip('/')}"
+    return Code(f"{where}\n{text}", language="python")

@@ -1,24 +1,31 @@
-"""Strip notebooks to their committed form: ``posgen nbclean [--check] PATH...``.
+"""Keep notebooks in their committed form: ``posgen nbclean [--check] PATH...``.
 
-The course commits notebooks without outputs, so diffs show only what an
-author changed and the rendered state of a previous run never pretends to be
-current. Exceptions and rules:
+The course is committed *with* the outputs of a full run (``POSGEN_FAST=0``:
+every figure, table and printed result), so that a reader of the repository's
+web page sees what each notebook shows. What the cleaner removes is what
+changes from run to run without meaning anything:
 
-* a code cell marked ``# NBVAL_CHECK_OUTPUT`` keeps its outputs
-  (``pytest --nbval-lax`` compares them), but only their text: images and
-  other non-text data are dropped with a warning. Its execution count becomes
-  1 (nbval refuses a cell with outputs but no execution count as "unrun"), or
-  None when it has no outputs;
-* every other code cell loses its outputs and execution count;
-* volatile metadata goes: ``metadata.widgets`` (saved widget state), the
-  kernel's ``language_info`` apart from its name, and per-cell UI state
-  (``execution`` timings, ``collapsed``, ``scrolled``, ``jupyter``, ...);
-  cell tags, nbgrader metadata and everything else stay.
+* notebook metadata: saved widget state (``metadata.widgets``; a widget's
+  static figure follows it in the notebook), toolbar and extension state, and
+  the kernel's ``language_info`` apart from its name;
+* cell metadata of the editor (``execution`` timings, ``collapsed``,
+  ``scrolled``, ``jupyter``, ...); cell tags, nbgrader metadata and everything
+  else stay;
+* live widget views in outputs (``application/vnd.jupyter.widget-view+json``,
+  meaningless without the saved state); their text fallback stays;
+* execution counts are renumbered 1, 2, 3 ... in cell order, so a rerun that
+  executes the same cells leaves them unchanged.
+
+A code cell marked ``# NBVAL_CHECK_OUTPUT`` (compared by ``pytest
+--nbval-lax`` in FAST mode) keeps text only: images and other non-text data
+are dropped with a warning, because a FAST run cannot reproduce them.
 
 ``--check`` writes nothing and exits 1 listing the notebooks that would
-change (``make test`` runs it); without it the notebooks are rewritten in
-place (``make clean-notebooks``). PATH may be a notebook or a folder, which
-is searched recursively (``.ipynb_checkpoints`` folders are skipped).
+change, or that hold code cells never executed (not a full run), or that
+together exceed :data:`SIZE_BUDGET` bytes; ``make test`` runs it. Without it the
+notebooks are rewritten in place (``make clean-notebooks``). PATH may be a
+notebook or a folder, which is searched recursively (``.ipynb_checkpoints``
+folders are skipped).
 """
 from __future__ import annotations
 
@@ -31,6 +38,8 @@ CHECK_TAG = "nbval-check-output"
 VOLATILE_NOTEBOOK_KEYS = ("widgets", "celltoolbar", "toc", "varInspector")
 VOLATILE_CELL_KEYS = ("execution", "collapsed", "scrolled", "jupyter", "ExecuteTime",
                       "heading_collapsed", "hidden")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SIZE_BUDGET = 4_000_000  # bytes, all course notebooks together
 
 
 def is_checked(cell) -> bool:
@@ -57,11 +66,15 @@ def _text_only(output, where: str, warnings: list[str]):
         for mime in dropped:
             del output.data[mime]
             output.get("metadata", {}).pop(mime, None)
-    if not output.data:
-        return None
-    if output.output_type == "execute_result":
-        output.execution_count = None
-    return output
+    return output if output.data else None
+
+
+def _without_widget_views(output):
+    """``output`` without live widget views, or None if nothing else was in it."""
+    if output.output_type not in ("display_data", "execute_result"):
+        return output
+    output.get("data", {}).pop(WIDGET_VIEW, None)
+    return output if output.data else None
 
 
 def clean_notebook(nb, name: str = "notebook") -> list[str]:
@@ -71,20 +84,29 @@ def clean_notebook(nb, name: str = "notebook") -> list[str]:
         nb.metadata.pop(key, None)
     if "language_info" in nb.metadata:
         nb.metadata.language_info = {"name": nb.metadata.language_info.get("name", "python")}
+    count = 0
     for index, cell in enumerate(nb.cells):
         for key in VOLATILE_CELL_KEYS:
             cell.metadata.pop(key, None)
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
+        outputs = [_without_widget_views(out) for out in cell.outputs]
         if is_checked(cell):
-            where = f"{name} cell {index}"
-            kept = (_text_only(out, where, warnings) for out in cell.outputs)
-            cell.outputs = [out for out in kept if out is not None]
-            cell.execution_count = 1 if cell.outputs else None  # a constant: diffs stay quiet
-        else:
-            cell.outputs = []
+            outputs = [_text_only(out, f"{name} cell {index}", warnings) for out in outputs if out is not None]
+        cell.outputs = [out for out in outputs if out is not None]
+        if cell.execution_count is not None:
+            count += 1
+            cell.execution_count = count
+        for out in cell.outputs:
+            if out.output_type == "execute_result":
+                out.execution_count = cell.execution_count
     return warnings
+
+
+def unexecuted_cells(nb) -> list[int]:
+    """Indices of code cells with code but no execution count: the notebook was not run top to bottom."""
+    return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()
+            and c.execution_count is None]
 
 
 def find_notebooks(paths: list[str | Path]) -> list[Path]:

@@ -35,6 +35,17 @@ from ..viz.figures import show_image
 SCALES = (0.5, 1, 1.5, 2, 3.3, 4)
 
 
+def labels_at(G, dataset, index: int, label_set="synthetic"):
+    """``scale -> semantics`` of scene ``index`` of a dataset that renders at any size (the synthetic streets)."""
+    h, w = dataset.size
+
+    def at(scale: float) -> torch.Tensor:
+        scene = dataset.render(index, size=(round(h * scale), round(w * scale)))
+        return semantics(G, scene, label_set)
+
+    return at
+
+
 def semantics(G, scene: dict, label_set="synthetic") -> torch.Tensor:
     """The generator input (1, C, h, w) for ``scene``, on ``G``'s device."""
     device = next(G.parameters()).device
@@ -51,10 +62,18 @@ class ScaleCache:
     """Renders of one scene keyed by scale, least recently used dropped first.
 
     ``cache(2.5)`` -> (H, W, 3) uint8; ``cache.info()`` gives hits and misses.
+    ``labels_at(scale)``, when given, returns the scene's semantics at that
+    scale for generators that read the label map at the output resolution
+    (the any-resolution PosGen).
     """
 
-    def __init__(self, G, sem: torch.Tensor, maxsize: int = 8):
-        self.get = lru_cache(maxsize=maxsize)(lambda scale: render_rgb(G, sem, scale=scale))
+    def __init__(self, G, sem: torch.Tensor, maxsize: int = 8, labels_at=None):
+        def one(scale: float) -> np.ndarray:
+            labels = labels_at(scale) if labels_at is not None and G.reads_labels else None
+            size = None if labels is None else tuple(labels.shape[-2:])
+            return render_rgb(G, sem, scale=None if size else scale, size=size, labels=labels)
+
+        self.get = lru_cache(maxsize=maxsize)(one)
 
     def __call__(self, scale: float) -> np.ndarray:
         return self.get(float(scale))

@@ -7,9 +7,13 @@ controls are attributes, so code and tests can drive it by setting ``.value``::
     viewer.slider.value = 3.3                          # re-renders, as dragging the slider would
 
 All sliders use ``continuous_update=False``: a render runs when the slider is
-released, not for every pixel it is dragged. Images are PNG bytes at their
-true pixel size. The rendering is done by the pure functions of
-:mod:`posgen_lib.course.views`, whose figures are the static fallbacks:
+released, not for every pixel it is dragged. Every picture is shown at a fixed
+size on screen (:data:`DISPLAY_WIDTH` pixels wide, its own aspect ratio),
+enlarged or reduced with nearest-neighbour resampling before it is sent, so a
+1x render looks coarse (its pixels are visible) and a 4x render shows its
+detail; the browser does not smooth or stretch it. The rendering is done by the
+pure functions of :mod:`posgen_lib.course.views`, whose figures are the static
+fallbacks:
 
 ======================  ==============================
 widget                  static figure
@@ -36,15 +40,36 @@ except ImportError:  # pragma: no cover - depends on the installed extras
                       "(or use the static figures in posgen_lib.course.views)") from None
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    """(H, W, 3) uint8 -> PNG file contents."""
+DISPLAY_WIDTH = 512  # screen pixels of every picture; the height follows its aspect ratio
+
+
+def display_size(image: np.ndarray, width: int = DISPLAY_WIDTH) -> tuple[int, int]:
+    """(width, height) on screen of an (H, W, 3) picture shown ``width`` pixels wide."""
+    return width, max(1, round(width * image.shape[0] / image.shape[1]))
+
+
+def png_bytes(image: np.ndarray, width: int = DISPLAY_WIDTH) -> bytes:
+    """(H, W, 3) uint8 -> PNG file contents, resampled (nearest neighbour) to its display size."""
+    picture = Image.fromarray(image)
+    size = display_size(image, width)
+    if picture.size != size:
+        picture = picture.resize(size, Image.Resampling.NEAREST)
     buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG")
+    picture.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
-def _image() -> W.Image:
-    return W.Image(format="png", layout=W.Layout(max_width="100%"))
+def _image(aspect: float = 0.5, width: int = DISPLAY_WIDTH) -> W.Image:
+    """An image widget of a fixed on-screen size (``aspect`` = height / width)."""
+    return W.Image(format="png", layout=W.Layout(width=f"{width}px", height=f"{round(width * aspect)}px",
+                                                 max_width="none", object_fit="fill"))
+
+
+def _set(widget: W.Image, image: np.ndarray, width: int = DISPLAY_WIDTH) -> None:
+    """Show ``image`` in ``widget`` at its display size."""
+    w, h = display_size(image, width)
+    widget.layout.width, widget.layout.height = f"{w}px", f"{h}px"
+    widget.value = png_bytes(image, width)
 
 
 def _size_text(image: np.ndarray) -> str:
@@ -52,28 +77,41 @@ def _size_text(image: np.ndarray) -> str:
 
 
 class ResolutionViewer(W.VBox):
-    """A scale slider over cached PosGen renders of one scene."""
+    """A scale slider over cached renders of one scene by one or more generators (a toggle picks one)."""
 
-    def __init__(self, G, scene: dict, scales=views.SCALES, label_set="synthetic"):
-        self.cache = views.ScaleCache(G, views.semantics(G, scene, label_set), maxsize=len(scales))
+    def __init__(self, G, scene: dict, scales=views.SCALES, label_set="synthetic", labels_at=None):
+        models = G if isinstance(G, dict) else {"PosGen": G}
+        self.caches = {name: views.ScaleCache(m, views.semantics(m, scene, label_set), maxsize=len(scales),
+                                              labels_at=labels_at) for name, m in models.items()}
+        self.model = W.ToggleButtons(options=list(models), description="model",
+                                     style={"button_width": "auto"})
         self.slider = W.SelectionSlider(options=[(f"{s:g}x", s) for s in scales],
                                         value=1 if 1 in scales else scales[0],
                                         description="scale", continuous_update=False)
         self.info, self.image = W.Label(), _image()
-        super().__init__([W.HBox([self.slider, self.info]), self.image])
-        self.slider.observe(lambda _: self.update(), names="value")
+        controls = [self.model] if len(models) > 1 else []
+        super().__init__(controls + [W.HBox([self.slider, self.info]), self.image])
+        for control in (self.slider, self.model):
+            control.observe(lambda _: self.update(), names="value")
         self.update()
+
+    @property
+    def cache(self) -> views.ScaleCache:
+        return self.caches[self.model.value]
 
     def update(self) -> None:
         image = self.cache(self.slider.value)
-        self.image.value = png_bytes(image)
-        self.info.value = (f"{_size_text(image)}: the trunk ran once on the 1x labels, "
-                           "the head once per output pixel")
+        _set(self.image, image)
+        self.info.value = (f"{_size_text(image)}, shown {DISPLAY_WIDTH} pixels wide with nearest-neighbour "
+                           "resampling: the trunk ran once on the 1x labels, the head once per output pixel")
 
 
-def resolution_slider(G, scene: dict, scales=views.SCALES, label_set="synthetic") -> ResolutionViewer:
-    """PosGen renders of ``scene`` at the chosen scale (static: :func:`views.resolution_figure`)."""
-    return ResolutionViewer(G, scene, scales, label_set)
+def resolution_slider(G, scene: dict, scales=views.SCALES, label_set="synthetic",
+                      labels_at=None) -> ResolutionViewer:
+    """Renders of ``scene`` at the chosen scale (static: :func:`views.resolution_figure`). ``G`` may be a
+    dict ``{name: generator}`` (a toggle picks one); ``labels_at`` (:func:`views.labels_at`) gives the
+    any-resolution PosGen the label map at each scale."""
+    return ResolutionViewer(G, scene, scales, label_set, labels_at)
 
 
 class ZoomViewer(W.VBox):
@@ -87,7 +125,8 @@ class ZoomViewer(W.VBox):
         self.cy = W.FloatSlider(value=centre[1], min=-1, max=1, step=0.01, description="centre y", **slider)
         self.zoom = W.FloatLogSlider(value=zoom, base=2, min=0, max=4, step=0.25, description="zoom",
                                      continuous_update=False)
-        self.info, self.labels, self.image = W.Label(), _image(), _image()
+        aspect = self.size[0] / self.size[1]
+        self.info, self.labels, self.image = W.Label(), _image(aspect, 360), _image(aspect, 360)
         super().__init__([W.HBox([self.cx, self.cy, self.zoom]), self.info,
                           W.HBox([self.labels, self.image])])
         for control in (self.cx, self.cy, self.zoom):
@@ -97,7 +136,8 @@ class ZoomViewer(W.VBox):
     def update(self) -> None:
         window = views.zoom_window(self.cx.value, self.cy.value, self.zoom.value)
         labels, image = views.zoom_pair(self.G, self.scene, window, self.size, self.label_set)
-        self.labels.value, self.image.value = png_bytes(labels), png_bytes(image)
+        _set(self.labels, labels, 360)
+        _set(self.image, image, 360)
         h, w = self.scene["label"].shape[-2:]
         density = (self.size[1] - 1) / ((w - 1) * (window[2] - window[0]) / 2)  # ratio of pixel spacings
         self.info.value = (f"window x {window[0]:.2f}..{window[2]:.2f}, y {window[1]:.2f}..{window[3]:.2f}: "
@@ -119,10 +159,12 @@ class LabelEditor(W.VBox):
         self.from_class = W.Dropdown(options=[("any class", None)] + [(n, n) for n in names],
                                      value="road", description="repaint")
         self.to_class = W.Dropdown(options=names, value="terrain", description="as")
-        ranges = dict(min=-1, max=1, step=0.05, continuous_update=False, readout_format=".2f")
+        ranges = dict(min=-1, max=1, step=0.05, continuous_update=False, readout_format=".2f",
+                      layout=W.Layout(width="380px"), style={"description_width": "50px"})
         self.x = W.FloatRangeSlider(value=(-1, 1), description="box x", **ranges)
         self.y = W.FloatRangeSlider(value=(-1, 1), description="box y", **ranges)
-        self.info, self.labels, self.image = W.Label(), _image(), _image()
+        h, w = scene["label"].shape[-2:]
+        self.info, self.labels, self.image = W.Label(), _image(h / w, 360), _image(h / w, 360)
         super().__init__([W.HBox([self.from_class, self.to_class]), W.HBox([self.x, self.y]),
                           self.info, W.HBox([self.labels, self.image])])
         for control in (self.from_class, self.to_class, self.x, self.y):
@@ -139,8 +181,8 @@ class LabelEditor(W.VBox):
         changed = int((self.edited["label"] != self.scene["label"]).sum())
         image = views.render_rgb(self.G, views.semantics(self.G, self.edited, self.label_set),
                                  scale=self.scale)
-        self.labels.value = png_bytes(colorize(self.edited["label"], self.label_set))
-        self.image.value = png_bytes(image)
+        _set(self.labels, colorize(self.edited["label"], self.label_set), 360)
+        _set(self.image, image, 360)
         self.info.value = f"{changed} label pixels repainted; PosGen at {self.scale:g}x: {_size_text(image)}"
 
 

@@ -60,8 +60,9 @@ class ExperimentConfig:
     batch_size: int = 8
     inception: bool | None = None  # FID/KID; None: when installed and not in FAST mode
     scales: tuple[float, ...] = SCALES
-    tradeoff: tuple[float, ...] = (0.0, 0.03, 0.1, 0.3)  # lambda_patch_gan of the trade-off arms
-    operating_point: float = 0.1  # the lambda_patch_gan of the shipped model and the ablations
+    tradeoff: tuple[float, ...] = (0.0, 0.01, 0.03, 0.1)  # lambda_patch_gan of the trade-off arms
+    operating_point: float = 0.03  # the lambda_patch_gan of the ablations
+    anyres_lr: float = 2e-3  # base learning rate of the fine-tuned arms (the detail head alone: G lr 1e-3)
     preset: str | None = None  # None: "synthetic" ("tiny" in FAST mode)
 
     def resolved(self) -> "ExperimentConfig":
@@ -70,7 +71,7 @@ class ExperimentConfig:
                       steps=self.steps if self.steps is not None else budget(2000, 2),
                       anyres_steps=self.anyres_steps if self.anyres_steps is not None else budget(1500, 2),
                       seeds=tuple(self.seeds) if self.seeds is not None else tuple(range(budget(3, 1))),
-                      count=self.count if self.count is not None else budget(100, 2),
+                      count=self.count if self.count is not None else budget(64, 2),
                       inception=self.inception if self.inception is not None else
                       (not fast_mode() and inception_available()),
                       scales=tuple(self.scales))
@@ -98,8 +99,9 @@ def arms(exp: ExperimentConfig) -> list[Arm]:
     out = [Arm("PosGen", "posgen"), Arm("SPADE", "spade")]
     out += [Arm(tradeoff_name(w), "anyres", {"train.lambda_patch_gan": w}, True) for w in exp.tradeoff]
     out += [Arm("AnyRes unfold", "anyres", {**point, "model.anyres_sampling": "unfold"}, True),
+            Arm("AnyRes with cell offset", "anyres", {**point, "model.anyres_offset": True}, True),
+            Arm("AnyRes residual", "anyres", {**point, "model.anyres_residual": True}, True),
             Arm("AnyRes no consistency", "anyres", {**point, "train.lambda_consistency": 0.0}, True),
-            Arm("AnyRes non-residual", "anyres", {**point, "model.anyres_residual": False}, True),
             Arm("AnyRes from scratch", "anyres", point, False)]
     return out
 
@@ -131,6 +133,7 @@ def arm_config(arm: Arm, exp: ExperimentConfig, seed: int, posgen_file: Path | N
         setattr(getattr(cfg, section), name, value)
     if arm.from_posgen:
         cfg.train.anyres_init, cfg.train.anyres_freeze = str(posgen_file), True
+        cfg.train.lr = exp.anyres_lr
     if cfg.train.steps < cfg.train.sample_every:  # short runs: log every step, one checkpoint at the end
         cfg.train.log_every, cfg.train.sample_every = 1, cfg.train.steps
         cfg.train.ckpt_every = cfg.train.steps
@@ -172,19 +175,51 @@ def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool) -> tu
     return models, facts
 
 
-def main_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
-    """(arm, method) pairs of the main comparison, scored at every scale."""
+def core_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
+    """(arm, method) pairs scored at every scale: the any-resolution model, bicubic of its own 1x output,
+    PosGen's coordinates and SPADE's trunk on the high-resolution labels."""
     point = operating_name(exp)
-    return [("PosGen", "bicubic"), ("PosGen", "coordinates"), ("PosGen", "joint_bilateral_hr"),
-            ("SPADE", "bicubic"), ("SPADE", "features_bilinear"), ("SPADE", "trunk_nearest"), ("SPADE", "trunk_hr"),
-            (point, "bicubic"), (point, "lanczos"), (point, "joint_bilateral_hr"), (point, "coordinates"),
-            (point, "coordinates_hr")]
+    return [(point, "coordinates_hr"), (point, "bicubic"), ("PosGen", "coordinates"), ("SPADE", "trunk_hr")]
+
+
+def main_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
+    """Every method of the main comparison, scored at :data:`ARM_SCALE`."""
+    point = operating_name(exp)
+    return core_runs(exp) + [
+        (point, "lanczos"), (point, "joint_bilateral_hr"), (point, "coordinates"),
+        ("PosGen", "bicubic"), ("SPADE", "bicubic"), ("SPADE", "features_bilinear"), ("SPADE", "trunk_nearest")]
 
 
 def arm_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
     """The other any-resolution arms, each with its own method, scored at :data:`ARM_SCALE`."""
     point = operating_name(exp)
     return [(a.name, "coordinates_hr") for a in arms(exp) if a.generator == "anyres" and a.name != point]
+
+
+def passes(exp: ExperimentConfig) -> list[tuple[tuple[float, ...], list[tuple[str, str]]]]:
+    """(scales, runs) of every evaluation pass; 1x scores each generator of the pass once. 8x costs 16x
+    the pixels of 2x, so only the core runs go everywhere; the full comparison is at 4x."""
+    others = tuple(s for s in exp.scales if s != ARM_SCALE)
+    out = [((1.0, ARM_SCALE), main_runs(exp) + arm_runs(exp))]
+    if others:
+        out.append((others, core_runs(exp)))
+    return out
+
+
+def scored(generators: dict, facts: dict, seed: int, scales, runs, exp, cfg, cache: Path, device, segmenter,
+           scenes_at, progress: bool) -> list[dict]:
+    """The rows of one evaluation pass of one seed, cached in ``cache/scores`` by what they depend on."""
+    key = {"models": sorted(f["folder"] for (name, s), f in facts.items() if s == seed), "scales": list(scales),
+           "runs": runs, "count": exp.count, "inception": exp.inception, "version": 1}
+    path = cache / "scores" / (hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12] + ".json")
+    if path.is_file():
+        return json.loads(path.read_text())
+    rows = evaluate(generators, runs, scenes_at, scales, cfg, device, segmenter=segmenter,
+                    inception=exp.inception, batch_size=exp.batch_size, progress=progress)
+    rows = [{**r, "seed": seed} for r in rows]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(rows))
+    return rows
 
 
 @torch.no_grad()
@@ -228,12 +263,11 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
     rows = []
     for seed in exp.seeds:
         generators = {name: G for (name, s), G in models.items() if s == seed}
-        for scales, runs in (((1.0, *exp.scales), main_runs(exp)), ((1.0, ARM_SCALE), arm_runs(exp))):
-            scored = evaluate(generators, runs, scenes_at, scales, cfg, device, segmenter=segmenter,
-                              inception=exp.inception, batch_size=exp.batch_size, progress=progress)
-            rows += [{**r, "seed": seed} for r in scored]
+        for scales, runs in passes(exp):
+            rows += scored(generators, facts, seed, scales, runs, exp, cfg, cache, device, segmenter, scenes_at,
+                           progress)
     rows = _unique(rows)
-    ceiling = ground_truth_rows(scenes_at, (1.0, *exp.scales), segmenter)
+    ceiling = ground_truth_rows(scenes_at, tuple(sorted({1.0, *exp.scales})), segmenter)
     eval_seconds = time.perf_counter() - eval_start
 
     first = {name: G for (name, s), G in models.items() if s == exp.seeds[0]}
@@ -242,9 +276,10 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
     index = pick_scene(scenes_at(1.0))
     figures = {}
     for scale in sorted({scale4, max(exp.scales)}):
+        runs = main_runs(exp) if scale == scale4 else core_runs(exp)
         figures[f"crops_{scale:g}x"] = comparison_figure(
-            first, main_runs(exp), cfg, scenes_at(1.0), scenes_at(scale), index,
-            out / "img" / f"upscaling_{scale:g}x.png", device=device)
+            first, runs, cfg, scenes_at(1.0), scenes_at(scale), index, out / "img" / f"upscaling_{scale:g}x.png",
+            device=device)
     figures["tradeoff"] = tradeoff_figure(tradeoff_points(aggregate(rows), tradeoff_keys(exp)),
                                           out / "img" / "anyres_tradeoff.png")
     figures["spectra"] = spectrum_figure(first, operating_name(exp), cfg, scenes_at, exp.scales,

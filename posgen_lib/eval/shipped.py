@@ -79,6 +79,10 @@ class Recipe:
 
 RECIPES = {
     "synthetic": Recipe("posgen", "PosGen: SPADE trunk + per-pixel head"),
+    "synthetic_anyres": Recipe(
+        "anyres", "any-resolution PosGen: a detail head that reads the label map at the output resolution, "
+        "trained at random scales in [1, 4] on the frozen trunk and head of `synthetic` (notebook 06)",
+        steps=1500, lr=2e-3, init="pretrained:synthetic", patch_gan=0.03),
     "synthetic_pixelwise": Recipe(
         "pixelwise", "fully pixel-wise generator with a 1/16-resolution context code (notebook 08)"),
     "synthetic_pixelwise_nocontext": Recipe(
@@ -128,8 +132,9 @@ def build(name: str, runs: Path, steps: int | None = None, progress: bool = True
         "preset": "synthetic",
         "recipe": {"steps": cfg.train.steps, "batch_size": cfg.train.batch_size, "seed": cfg.train.seed,
                    "ema_decay": cfg.train.ema_decay, "lambda_feat": cfg.train.lambda_feat,
-                   "lambda_l1": cfg.train.lambda_l1, "gan_mode": cfg.train.gan_mode,
-                   "model_overrides": recipe.model_overrides},
+                   "lambda_l1": cfg.train.lambda_l1, "gan_mode": cfg.train.gan_mode, "lr": cfg.train.lr,
+                   "model_overrides": recipe.model_overrides, "init": recipe.init,
+                   "lambda_patch_gan": cfg.train.lambda_patch_gan if recipe.init else None},
         "parameters": count_parameters(G),
         "train_seconds": _train_seconds(run_dir),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
@@ -168,7 +173,9 @@ def card_page(cards: list[dict]) -> str:
                   + _train_command_note(card),
                   f"- generator `{card['generator']}`, {card['parameters']:,} parameters; "
                   f"{r['steps']} steps, batch {r['batch_size']}, seed {r['seed']}, EMA {r['ema_decay']}"
-                  + (f", model changes {r['model_overrides']}" if r["model_overrides"] else ""),
+                  + (f", model changes {r['model_overrides']}" if r["model_overrides"] else "")
+                  + (f", base learning rate {r['lr']:g}, started from `{r['init']}` (frozen), patch-GAN "
+                     f"weight {r['lambda_patch_gan']:g}" if r.get("init") else ""),
                   f"- training time {card['train_seconds'] / 60:.0f} min on {card['machine']} ({card['date']})",
                   f"- per-class colour error at 1x: {m['class_color_error_1x']:.3f} "
                   f"(untrained: {m['class_color_error_1x_untrained']:.3f})", "",
@@ -177,6 +184,8 @@ def card_page(cards: list[dict]) -> str:
             row = m[scale]
             lines.append(f"| {scale} | {row['miou']:.3f} | {row['pixel_accuracy']:.3f} | {row['segfd']:.2f} | "
                          f"{row['psnr']:.2f} | {row['ssim']:.3f} |")
+        if card["generator"] == "anyres":
+            lines.append("\nAbove 1x it renders with the scenes' label maps at each scale (`coordinates_hr`).")
         lines.append("")
     lines += ["The segmenter's own mIoU on the ground-truth photos (the ceiling) is in",
               "docs/model_card_segmenter.md. Notebook 08 compares these models side by side.", ""]

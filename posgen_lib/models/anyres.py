@@ -80,28 +80,21 @@ class AnyResHead(nn.Module):
         feat = cfg.trunk_channels * (9 if cfg.anyres_sampling == "unfold" else 1)
         self.embed = nn.Linear(cfg.semantic_nc, cfg.anyres_embed)
         self.coord_fourier = LearnedFourierFeatures(2, cfg.anyres_coord_fourier, cfg.anyres_coord_scale)
-        # DEV: the phase of the coordinate Fourier features shifted by the local trunk feature
-        self.modulated = cfg.anyres_dev_modulated
-        if self.modulated:
-            self.phase = nn.Linear(feat, cfg.anyres_coord_fourier, bias=False)
-            nn.init.normal_(self.phase.weight, 0.0, 1.0)
-        self.cell_phase = cfg.anyres_dev_cell_phase
-        self.fc1 = nn.Linear(feat + cfg.anyres_embed + 8 + cfg.anyres_coord_fourier, cfg.anyres_hidden)
+        self.offset = cfg.anyres_offset
+        self.fc1 = nn.Linear(feat + cfg.anyres_embed + 4 * self.offset + 4 + cfg.anyres_coord_fourier,
+                             cfg.anyres_hidden)
         self.fc2 = nn.Linear(cfg.anyres_hidden, cfg.anyres_hidden)
         self.fc3 = nn.Linear(cfg.anyres_hidden, 3)
         if cfg.anyres_residual:
             nn.init.zeros_(self.fc3.weight)
             nn.init.zeros_(self.fc3.bias)
 
-    def forward_pixels(self, feat: torch.Tensor, semantics: torch.Tensor, offset: torch.Tensor,
+    def forward_pixels(self, feat: torch.Tensor, semantics: torch.Tensor, offset: torch.Tensor | None,
                        spacing: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-        """The head on N pixels: feat (N, F), semantics (N, S), offset phase (N, 4), spacing and coords (N, 2)
-        -> (N, 3)."""
-        fourier = (torch.sin(self.coord_fourier.linear(coords) + self.phase(feat)) if self.modulated
-                   else self.coord_fourier(coords))
-        if not self.cell_phase:
-            offset = torch.zeros_like(offset)
-        x = torch.cat([feat, self.embed(semantics), offset, spacing, coords, fourier], -1)
+        """The head on N pixels: feat (N, F), semantics (N, S), offset phase (N, 4) (read only with
+        ``anyres_offset``), spacing and coords (N, 2) -> (N, 3)."""
+        inputs = [feat, self.embed(semantics)] + ([offset] if self.offset else [])
+        x = torch.cat(inputs + [spacing, coords, self.coord_fourier(coords)], -1)
         h = F.leaky_relu(self.fc1(x), 0.2)
         return self.fc3(F.leaky_relu(self.fc2(h), 0.2))
 
@@ -158,7 +151,7 @@ class AnyResGenerator(PosGenGenerator):
         spacing = spacing.view(-1, 1, 1, 2).expand(b, *coords.shape[-2:], 2)  # (B, r, W, 2)
         delta = self.detail.forward_pixels(
             _per_pixel(self.cell_features(feat, query), b), _per_pixel(query.semantics.to(feat.dtype), b),
-            _per_pixel(cell_phase(coords, tuple(feat.shape[-2:])), b), spacing,
+            _per_pixel(cell_phase(coords, tuple(feat.shape[-2:])), b) if self.cfg.anyres_offset else None, spacing,
             _per_pixel(coords, b))  # (B, r, W, 3)
         delta = delta.permute(0, 3, 1, 2)
         if not self.cfg.anyres_residual:

@@ -44,7 +44,7 @@ from ..data.build import build_dataset
 from ..data.patches import ScaledPatches
 from ..data.labels import get_label_set
 from ..data.transforms import to_semantics
-from ..errors import CheckpointError, RunFolderError
+from ..errors import CheckpointError, Interrupted, RunFolderError
 from ..models.discriminator import ImageEncoder, MultiscaleDiscriminator
 from ..models.registry import build_generator, load_any, load_generator
 from ..runtime import (DistInfo, any_rank, autocast_dtype, barrier, compile_module, default_device,
@@ -56,13 +56,13 @@ from .anyres import AnyResDiscriminators, AnyResObjective
 from .objective import GANObjective
 
 
-class TrainingInterrupted(Exception):
+class TrainingInterrupted(Interrupted):
     """SIGINT/SIGTERM arrived; a resumable checkpoint was saved first."""
 
     def __init__(self, signum: int, checkpoint: Path | None):
-        self.signum, self.checkpoint = signum, checkpoint
-        super().__init__(f"stopped by {signal.Signals(signum).name}; resume from {checkpoint} "
-                         "with --resume")
+        self.checkpoint = checkpoint
+        super().__init__(f"stopped by {signal.Signals(signum).name}; resume from {checkpoint} with --resume "
+                         "(or rerun the same command: cached runs continue)", signum)
 
 
 class TrainingDiverged(Exception):

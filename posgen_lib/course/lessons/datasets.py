@@ -1,13 +1,16 @@
-"""Tables and figures for notebook 04 (datasets, label sets, the generator's input).
+"""Figures and the widget of notebook 04 (datasets, label sets, the generator's input).
 
-Every function returns text (for checked notebook cells) or a
-``matplotlib.figure.Figure`` (displayed as a cell's result); none of them
+The notebook computes its tables and checks itself (one-hot maps, instance
+edges, the 1x/4x label agreement); this module keeps the figures, each a
+``matplotlib.figure.Figure`` displayed as a cell's result, and the scene
+browser widget (:func:`item_browser`, static figure :func:`browse_figure`),
+whose callback is the plain function :func:`browse_panels`. None of them
 changes data. The datasets and transforms themselves live in
 :mod:`posgen_lib.data`.
 """
 from __future__ import annotations
 
-from pathlib import Path
+import io
 
 import numpy as np
 import torch
@@ -17,7 +20,9 @@ from PIL import Image
 
 from ...config import DataConfig
 from ...data.labels import colorize, get_label_set
-from ...data.transforms import PREPROCESS_MODES, plan_geometry, to_semantics
+from ...data.synthetic import SyntheticStreets
+from ...data.transforms import PREPROCESS_MODES, instance_edges, plan_geometry
+from ...viz.images import to_uint8
 
 
 def _rgb(image: torch.Tensor) -> np.ndarray:
@@ -32,43 +37,19 @@ def _off(axes) -> None:
 
 # --- label sets ---------------------------------------------------------------------
 
-def label_set_summary() -> str:
-    """One line per label set: ids, one-hot channels, dontcare, generator input channels."""
-    lines = []
-    for name in ("cityscapes", "synthetic", "coco_stuff"):
-        ls = get_label_set(name)
-        dontcare = f"dontcare id {ls.dontcare_id} -> channel {ls.num_classes}" if ls.dontcare_id \
-            is not None else "no dontcare"
-        lines.append(f"{name:10s} {len(ls.ids):3d} classes in {ls.num_classes} id channels, "
-                     f"{dontcare}; semantic_nc with edges = {ls.semantic_channels + 1}")
-    return "\n".join(lines)
-
-
-def train_id_table(names: tuple[str, ...] = ("unlabeled", "ego vehicle", "road", "parking",
-                                             "sky", "car", "caravan", "license plate")) -> str:
-    """Cityscapes label id, train id, category and instance flag of some classes (cityscapesscripts)."""
-    from cityscapesscripts.helpers.labels import name2label
-
-    rows = [f"{'name':14s} {'id':>3s} {'trainId':>7s}  {'category':12s} instances"]
-    for name in names:
-        lab = name2label[name]
-        rows.append(f"{name:14s} {lab.id:3d} {lab.trainId:7d}  {lab.category:12s} {lab.hasInstances}")
-    return "\n".join(rows)
-
-
 def palette_figure(label_set: str = "cityscapes", highlight: str | None = "synthetic",
                    columns: int = 4) -> Figure:
     """Colour swatch, id and name of every class; classes outside ``highlight`` are faded."""
     ls = get_label_set(label_set)
     keep = set(get_label_set(highlight).ids) if highlight else set(ls.ids)
     rows = -(-len(ls.ids) // columns)
-    fig = Figure(figsize=(3.0 * columns, 0.32 * rows + 0.6))
+    fig = Figure(figsize=(2.45 * columns, 0.3 * rows + 0.6))
     ax = fig.subplots()
     for k, (i, name, colour) in enumerate(zip(ls.ids, ls.names, ls.colors)):
         x, y = k // rows, rows - 1 - k % rows
         alpha = 1.0 if i in keep else 0.25
         ax.add_patch(_swatch(x, y, np.asarray(colour) / 255, alpha))
-        ax.text(x + 0.17, y + 0.4, f"{i:3d} {name}", va="center", fontsize=8, alpha=max(alpha, 0.5),
+        ax.text(x + 0.17, y + 0.4, f"{i:3d} {name}", va="center", fontsize=7.5, alpha=max(alpha, 0.5),
                 fontweight="bold" if i in keep else "normal")
     ax.set_xlim(0, columns)
     ax.set_ylim(0, rows)
@@ -84,42 +65,7 @@ def _swatch(x: float, y: float, colour, alpha: float):
                      alpha=alpha)
 
 
-# --- the semantic input -------------------------------------------------------------
-
-def semantics_figure(item: dict, label_set: str = "synthetic",
-                     classes: tuple[str, ...] = ("road", "car", "person")) -> Figure:
-    """Label colours, the one-hot channels of ``classes``, and the instance-edge channel."""
-    ls = get_label_set(label_set)
-    sem = to_semantics(item["label"], item["instance"], ls)[0]  # (C + 1, H, W)
-    panels = [("labels", colorize(item["label"], ls), None)]
-    panels += [(f"channel {ls.id_of(c)} ({c})", sem[ls.id_of(c)].numpy(), "gray") for c in classes]
-    panels.append((f"channel {sem.shape[0] - 1} (instance edges)", sem[-1].numpy(), "gray"))
-    fig = Figure(figsize=(3.2 * len(panels), 2.0))
-    axes = fig.subplots(1, len(panels))
-    for ax, (title, img, cmap) in zip(axes, panels):
-        ax.imshow(img, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-        ax.set_title(title, fontsize=9)
-    _off(axes)
-    fig.tight_layout()
-    return fig
-
-
 # --- SPADE's preprocessing ------------------------------------------------------------
-
-def preprocess_table(size: tuple[int, int] = (2048, 1024), load_size: int = 512,
-                     crop_size: int = 256, aspect_ratio: float = 2.0) -> str:
-    """For a (width, height) photo: the size after each mode's resize and its output size."""
-    lines = [f"photo {size[0]}x{size[1]}, load_size {load_size}, crop_size {crop_size}, "
-             f"aspect_ratio {aspect_ratio} (sizes are WxH)"]
-    for mode in PREPROCESS_MODES:
-        cfg = DataConfig(preprocess_mode=mode, load_size=load_size, crop_size=crop_size,
-                         aspect_ratio=aspect_ratio, flip=False)
-        g = plan_geometry(size, cfg, train=False)
-        out = (g.crop[2] - g.crop[0], g.crop[3] - g.crop[1]) if g.crop else g.resize
-        resized = f"{g.resize[0]}x{g.resize[1]}"
-        lines.append(f"{mode:25s} resize to {resized:10s} -> output {out[0]}x{out[1]}")
-    return "\n".join(lines)
-
 
 def preprocess_figure(item: dict, load_size: int = 128, crop_size: int = 64,
                       aspect_ratio: float = 2.0) -> Figure:
@@ -129,10 +75,10 @@ def preprocess_figure(item: dict, load_size: int = 128, crop_size: int = 64,
     """
     photo = Image.fromarray((_rgb(item["image"]) * 255).round().astype(np.uint8))
     h, w = item["label"].shape
-    fig = Figure(figsize=(10, 4.4))
+    fig = Figure(figsize=(8.4, 3.8))
     axes = fig.subplots(2, (len(PREPROCESS_MODES) + 2) // 2).ravel()
     axes[0].imshow(np.asarray(photo), extent=(0, w, h, 0))
-    axes[0].set_title(f"original {w}x{h}", fontsize=9)
+    axes[0].set_title(f"original {w}x{h}", fontsize=8)
     for ax, mode in zip(axes[1:], PREPROCESS_MODES):
         cfg = DataConfig(preprocess_mode=mode, load_size=load_size, crop_size=crop_size,
                          aspect_ratio=aspect_ratio, flip=False)
@@ -141,7 +87,7 @@ def preprocess_figure(item: dict, load_size: int = 128, crop_size: int = 64,
         ax.imshow(np.asarray(photo.resize(g.resize, Image.Resampling.BICUBIC)), extent=(0, rw, rh, 0))
         x0, y0, x1, y1 = g.crop or (0, 0, rw, rh)
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="red", lw=2))
-        ax.set_title(f"{mode}\nresize {rw}x{rh} -> {x1 - x0}x{y1 - y0}", fontsize=9)
+        ax.set_title(f"{mode}: resize {rw}x{rh} -> {x1 - x0}x{y1 - y0}", fontsize=7.5)
     for ax in axes:
         ax.set_xlim(0, max(w, 2 * load_size))
         ax.set_ylim(max(h, load_size), 0)
@@ -153,105 +99,121 @@ def preprocess_figure(item: dict, load_size: int = 128, crop_size: int = 64,
     return fig
 
 
-# --- folders ----------------------------------------------------------------------------
-
-def tree_listing(root: str | Path) -> str:
-    """The files under ``root``, one per line, relative to it and sorted."""
-    root = Path(root)
-    return "\n".join(p.relative_to(root).as_posix() for p in sorted(root.rglob("*")) if p.is_file())
-
-
 # --- procedural street scenes ----------------------------------------------------------
 
-def scene_gallery(dataset, n: int = 4, columns: int = 2) -> Figure:
-    """``n`` scenes of ``dataset``, each as colourised labels above the photo."""
-    rows = -(-n // columns)
-    fig = Figure(figsize=(4.2 * columns, 4.0 * rows))
-    axes = fig.subplots(2 * rows, columns, squeeze=False)
-    for k in range(n):
-        item, r, c = dataset[k], 2 * (k // columns), k % columns
-        axes[r, c].imshow(colorize(item["label"], dataset_label_set(dataset)), interpolation="nearest")
-        axes[r + 1, c].imshow(_rgb(item["image"]), interpolation="nearest")
-        axes[r, c].set_title(f"scene {k}", fontsize=9)
-    _off(axes)
-    fig.tight_layout()
-    return fig
+def nearest_rows(n: int, factor: int) -> torch.Tensor:
+    """For each of ``n`` pixels along an axis, the index of the pixel of a ``factor`` times finer grid
+    whose centre is nearest (``align_corners=True``: pixel i of n sits at i (factor n - 1) / (n - 1)
+    in the fine grid's index units)."""
+    if n == 1:
+        return torch.zeros(1, dtype=torch.long)
+    return torch.round(torch.arange(n, dtype=torch.float64) * (factor * n - 1) / (n - 1)).long()
 
 
-def dataset_label_set(dataset) -> str:
-    """The label set of a dataset object (the synthetic streets use ``synthetic``)."""
-    return getattr(dataset, "label_set", "synthetic")
-
-
-def block_mode(label: np.ndarray, factor: int) -> np.ndarray:
-    """(H, W) ids -> (H / factor, W / factor): the most frequent id of each factor x factor block."""
-    h, w = label.shape
-    blocks = label.reshape(h // factor, factor, w // factor, factor).transpose(0, 2, 1, 3)
-    blocks = blocks.reshape(h // factor, w // factor, factor * factor)  # (h', w', f*f)
-    ids = np.unique(blocks)
-    counts = (blocks[..., None] == ids).sum(axis=2)  # (h', w', distinct ids); ties -> smaller id
-    return ids[counts.argmax(axis=-1)]
-
-
-def label_agreement(dataset, indices, factor: int = 4) -> float:
-    """Fraction of 1x pixels whose label is the mode of its block in the ``factor``x render."""
-    agree = total = 0
-    h, w = dataset.size
-    for i in indices:
-        small = dataset[i]["label"].numpy()
-        large = dataset.render(i, size=(factor * h, factor * w))["label"].numpy()
-        agree += int((block_mode(large, factor) == small).sum())
-        total += small.size
-    return agree / total
-
-
-def resolution_figure(dataset, index: int = 0, factor: int = 4) -> Figure:
-    """Scene ``index`` at 1x and ``factor``x (photo and labels) and where their labels disagree."""
-    h, w = dataset.size
-    small, large = dataset[index], dataset.render(index, size=(factor * h, factor * w))
-    ls = dataset_label_set(dataset)
-    differs = block_mode(large["label"].numpy(), factor) != small["label"].numpy()
-    ch, cw = factor * h // 4, factor * w // 4  # a quarter-size window of the large render
-    fig = Figure(figsize=(13, 4.4))
+def resolution_figure(small: dict, large: dict, label_set: str = "synthetic") -> Figure:
+    """Photos and labels of one scene rendered at two sizes, a crop of the large photo, and where the
+    small label map differs from the large one at the nearest pixel centres."""
+    h, w = small["label"].shape
+    big_h, big_w = large["label"].shape
+    factor = big_h // h
+    at_small = large["label"][nearest_rows(h, factor)][:, nearest_rows(w, factor)]  # (h, w)
+    differs = (at_small != small["label"]).numpy()
+    ch, cw = big_h // 4, big_w // 4  # a quarter-size window of the large render
+    fig = Figure(figsize=(10, 3.6))
     axes = fig.subplots(2, 3)
     panels = [(_rgb(small["image"]), f"photo {h}x{w} (1x)"),
-              (_rgb(large["image"]), f"photo {factor * h}x{factor * w} ({factor}x)"),
-              (_rgb(large["image"][:, ch:2 * ch, 2 * cw:3 * cw]), f"{factor}x detail (a crop)"),
-              (colorize(small["label"], ls), "labels 1x"),
-              (colorize(large["label"], ls), f"labels {factor}x"),
-              (differs, f"1x label != mode of {factor}x{factor} block ({differs.mean():.1%})")]
+              (_rgb(large["image"]), f"photo {big_h}x{big_w} ({factor}x), shown smaller"),
+              (_rgb(large["image"][:, ch:2 * ch, 2 * cw:3 * cw]), f"{factor}x, a {ch}x{cw} crop, true pixels"),
+              (colorize(small["label"], label_set), "labels 1x"),
+              (colorize(large["label"], label_set), f"labels {factor}x"),
+              (differs, f"1x label != {factor}x label at its centre ({differs.mean():.1%})")]
     for ax, (img, title) in zip(axes.ravel(), panels):
         ax.imshow(img, cmap="gray_r" if img.ndim == 2 else None, interpolation="nearest")
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
     fig.tight_layout()
     return fig
 
 
-def lane_marks(item: dict, threshold: float = 0.6) -> torch.Tensor:
-    """(H, W) bool: road pixels brighter than ``threshold`` in every channel (the painted marks)."""
-    road = item["label"] == get_label_set("synthetic").id_of("road")
-    bright = ((item["image"] + 1) / 2).min(dim=0).values > threshold
-    return road & bright
+# --- the scene browser (widget) --------------------------------------------------------------
+
+SPLITS = ("train", "val", "test")
+BROWSE_SCALES = (1, 2, 4)
 
 
-def lane_marks_figure(dataset, index: int = 0, factor: int = 4) -> Figure:
-    """The lower half of a scene at ``factor``x: labels (one road class), photo, and the marks."""
-    h, w = dataset.size
-    item = dataset.render(index, size=(factor * h, factor * w))
-    half = slice(factor * h // 2, None)
-    marks = lane_marks(item)
-    road = int((item["label"] == get_label_set("synthetic").id_of("road")).sum())
-    fig = Figure(figsize=(13, 2.4))
-    axes = fig.subplots(1, 3)
-    axes[0].imshow(colorize(item["label"][half], dataset_label_set(dataset)), interpolation="nearest")
-    axes[0].set_title("labels: the road is one class", fontsize=9)
-    axes[1].imshow(_rgb(item["image"][:, half]), interpolation="nearest")
-    axes[1].set_title("photo: dashed and solid lane marks", fontsize=9)
-    axes[2].imshow(marks[half].numpy(), cmap="gray_r", interpolation="nearest")
-    axes[2].set_title(f"bright road pixels ({int(marks.sum()) / max(1, road):.1%} of the road)",
-                      fontsize=9)
-    _off(axes)
+def _enlarge(image: np.ndarray, k: int) -> np.ndarray:
+    """Repeat every pixel k x k times (nearest neighbour: the pixels stay visible)."""
+    return image.repeat(k, axis=0).repeat(k, axis=1)
+
+
+def browse_panels(split: str = "train", index: int = 0, scale: int = 1, size: tuple[int, int] = (64, 128),
+                  seed: int = 0, display_width: int = 512) -> dict:
+    """What the scene browser shows: scene ``index`` of the ``split`` of ``SyntheticStreets(size, seed)``
+    rendered at ``scale`` times ``size``, as three (H, W, 3) uint8 images ``labels`` (colourised),
+    ``photo`` and ``edges`` (the instance-edge channel, white on black), each enlarged by an integer
+    factor (pixel repetition) to ``display_width`` pixels when smaller; ``info``, a line of text."""
+    h, w = size
+    item = SyntheticStreets(size=size, length=index + 1, seed=seed, split=split).render(index, (scale * h, scale * w))
+    edges = instance_edges(item["instance"][None, None])[0, 0]  # (H, W) float 0/1
+    k = max(1, display_width // (scale * w))
+    panels = {"labels": colorize(item["label"], "synthetic"), "photo": to_uint8(item["image"]),
+              "edges": np.repeat((edges.numpy() * 255).astype(np.uint8)[..., None], 3, axis=2)}
+    ls = get_label_set("synthetic")
+    classes = [ls.name_of(int(i)) for i in item["label"].unique()]
+    things = int((item["instance"].unique() > 0).sum())
+    info = (f"{split} scene {index} at {scale}x ({scale * h}x{scale * w}, shown {k}x{k} per pixel): "
+            f"{len(classes)} classes, {things} cars and people with instance ids, "
+            f"{int(edges.sum())} edge pixels")
+    return {**{name: _enlarge(image, k) for name, image in panels.items()}, "info": info}
+
+
+def item_browser(length: int = 100, size: tuple[int, int] = (64, 128), seed: int = 0):
+    """Browse the procedural street scenes: index slider, split, scale; labels, photo and instance edges.
+    Static fallback: :func:`browse_figure`. Needs ipywidgets.
+
+    The returned box has ``.index``, ``.split``, ``.scale`` (the controls), ``.images`` (dict of
+    ``ipywidgets.Image``) and ``.info``; setting a control's ``.value`` redraws as using it would.
+    """
+    import ipywidgets as W
+    from PIL import Image as PILImage
+
+    def png(image: np.ndarray) -> bytes:
+        buffer = io.BytesIO()
+        PILImage.fromarray(image).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    index = W.IntSlider(value=0, min=0, max=length - 1, description="index", continuous_update=False)
+    split = W.ToggleButtons(options=list(SPLITS), value="train", description="split")
+    scale = W.ToggleButtons(options=[(f"{s}x", s) for s in BROWSE_SCALES], value=1, description="scale")
+    info = W.Label()
+    images = {name: W.Image(format="png") for name in ("labels", "photo", "edges")}
+
+    def update(_=None) -> None:
+        panels = browse_panels(split.value, index.value, scale.value, size, seed)
+        for name, image in images.items():
+            image.value = png(panels[name])
+        info.value = panels["info"]
+
+    for control in (index, split, scale):
+        control.observe(update, names="value")
+    box = W.VBox([W.HBox([index, scale]), split, info] + [W.VBox([W.Label(name), images[name]]) for name in images])
+    box.index, box.split, box.scale, box.images, box.info, box.update = index, split, scale, images, info, update
+    update()
+    return box
+
+
+def browse_figure(items=(("train", 0, 1), ("val", 0, 1), ("test", 0, 1)), size: tuple[int, int] = (64, 128),
+                  seed: int = 0) -> Figure:
+    """Static version of :func:`item_browser`: one row per (split, index, scale), labels | photo |
+    instance edges, nearest-neighbour."""
+    fig = Figure(figsize=(10, 1.85 * len(items)))
+    axes = fig.subplots(len(items), 3, squeeze=False)
+    for row, (split, index, scale) in zip(axes, items):
+        panels = browse_panels(split, index, scale, size, seed, display_width=1)  # true pixels
+        for ax, name in zip(row, ("labels", "photo", "edges")):
+            ax.imshow(panels[name], interpolation="nearest")
+            ax.set_title(f"{split} {index}, {scale}x: {name}", fontsize=8)
+            ax.set_axis_off()
     fig.tight_layout()
     return fig

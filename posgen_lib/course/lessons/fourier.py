@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
@@ -154,7 +155,7 @@ def stripes(size: tuple[int, int] = (64, 64), cycles: tuple[float, ...] = (1, 4,
 
 def _show(ax, image: torch.Tensor, title: str) -> None:
     ax.imshow(((image.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).numpy(), interpolation="nearest")
-    ax.set_title(title, fontsize=8)
+    ax.set_title(title, fontsize=7)
     ax.set_axis_off()
 
 
@@ -190,20 +191,85 @@ def _rect(window, colour: str, label: str):
     return Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec=colour, lw=1.2, ls="--", label=label)
 
 
-def features_figure(sigmas=(1.0, 4.0, 16.0), count: int = 5, size: tuple[int, int] = (64, 128),
-                    seed: int = 0) -> Figure:
-    """Rows: sigma; columns: the first ``count`` channels cos(2 pi b_j . v) of a Gaussian feature map."""
-    fig = Figure(figsize=(2.0 * count, 1.1 * len(sigmas) + 0.3))
-    axes = fig.subplots(len(sigmas), count, squeeze=False)
+def nyquist(size: tuple[int, int]) -> tuple[float, float]:
+    """(nu_x, nu_y): the fastest wave, in cycles per unit, that an ``size=(H, W)`` grid over
+    [-1, 1]^2 represents without aliasing: half the sampling rate, 1 / (2 * spacing) = (side - 1) / 4."""
+    height, width = size
+    return (width - 1) / 4, (height - 1) / 4
+
+
+@dataclass
+class FeatureView:
+    """What the sigma slider shows: the first ``count`` cosine channels of a Gaussian feature map."""
+
+    sigma: float
+    B: torch.Tensor  # (count, 2): the frequencies b_k, cycles per unit
+    channels: torch.Tensor  # (count, H, W): cos(2 pi b_k . v) on the pixel grid
+    aliased: list[bool]  # |b_x| > nu_x or |b_y| > nu_y: the grid shows a slower wave instead
+    nyquist: tuple[float, float]  # (nu_x, nu_y)
+
+    @property
+    def caption(self) -> str:
+        n = sum(self.aliased)
+        text = (f"sigma = {self.sigma:.3g} cycles per unit: {n} of {len(self.aliased)} waves beyond the "
+                f"Nyquist limits (|b_x| > {self.nyquist[0]:g} or |b_y| > {self.nyquist[1]:g})")
+        return text + (": what you see of them are slower, aliased waves" if n else "")
+
+
+def feature_view(sigma: float, count: int = 5, size: tuple[int, int] = (64, 128), seed: int = 0) -> FeatureView:
+    """The widget's callback: the cosine channels of ``GaussianFourierFeatures(2, count, sigma, seed)``
+    on the ``size`` pixel grid, and which of their frequencies alias there."""
+    enc = GaussianFourierFeatures(2, count, sigma, seed=seed)
     coords = coordinate_grid(size).permute(1, 2, 0)  # (H, W, 2)
+    with torch.no_grad():
+        channels = enc(coords)[..., :count].permute(2, 0, 1)  # (count, H, W): the cosines
+    nu_x, nu_y = nyquist(size)
+    aliased = [bool(abs(bx) > nu_x or abs(by) > nu_y) for bx, by in enc.B.tolist()]
+    return FeatureView(sigma, enc.B.clone(), channels, aliased, (nu_x, nu_y))
+
+
+def colour_map(values: torch.Tensor, limit: float | None = None, cmap: str = "RdBu") -> np.ndarray:
+    """(H, W) values -> (H, W, 3) uint8 through ``cmap``, symmetric around 0 (``limit``: |value| at the
+    ends of the colour scale; default the largest |value|)."""
+    import matplotlib
+
+    lim = float(limit if limit is not None else values.abs().max()) or 1.0
+    rgba = matplotlib.colormaps[cmap]((values.detach().float().numpy() / lim + 1) / 2)  # (H, W, 4)
+    return (rgba[..., :3] * 255).round().astype(np.uint8)
+
+
+def tile_row(images: list[np.ndarray], zoom: int = 2, gap: int = 4) -> np.ndarray:
+    """(H, W, 3) uint8 images side by side, each enlarged ``zoom`` times by pixel repetition
+    (nearest neighbour: every pixel stays visible as a zoom x zoom square), white gaps between."""
+    big = [np.repeat(np.repeat(im, zoom, axis=0), zoom, axis=1) for im in images]
+    height = max(b.shape[0] for b in big)
+    parts = []
+    for k, b in enumerate(big):
+        if k:
+            parts.append(np.full((height, gap, 3), 255, np.uint8))
+        parts.append(np.pad(b, ((0, height - b.shape[0]), (0, 0), (0, 0)), constant_values=255))
+    return np.concatenate(parts, axis=1)
+
+
+def feature_panel(view: FeatureView, zoom: int = 1) -> np.ndarray:
+    """The view's channels as one RGB strip (red -1, white 0, blue +1), ``zoom`` screen pixels per pixel."""
+    return tile_row([colour_map(c, limit=1.0) for c in view.channels], zoom)
+
+
+def features_figure(sigmas=(1.0, 4.0, 16.0, 40.0), count: int = 5, size: tuple[int, int] = (64, 128),
+                    seed: int = 0) -> Figure:
+    """Rows: sigma; columns: the first ``count`` channels cos(2 pi b_k . v) of a Gaussian feature map,
+    drawn nearest-neighbour (one square per pixel); aliased waves are titled in red."""
+    fig = Figure(figsize=(2.0 * count, 1.15 * len(sigmas) + 0.3))
+    axes = fig.subplots(len(sigmas), count, squeeze=False)
     for row, sigma in enumerate(sigmas):
-        enc = GaussianFourierFeatures(2, count, sigma, seed=seed)
-        feats = enc(coords)  # (H, W, 2 * count): cos channels first
+        view = feature_view(sigma, count, size, seed)
         for j in range(count):
             ax = axes[row, j]
-            ax.imshow(feats[..., j].numpy(), cmap="RdBu", vmin=-1, vmax=1)
-            bx, by = enc.B[j].tolist()
-            ax.set_title(f"sigma={sigma:g}: b=({bx:.1f}, {by:.1f})", fontsize=7)
+            ax.imshow(view.channels[j].numpy(), cmap="RdBu", vmin=-1, vmax=1, interpolation="nearest")
+            bx, by = view.B[j].tolist()
+            ax.set_title(f"sigma={sigma:g}: b=({bx:.1f}, {by:.1f})" + (" aliased" if view.aliased[j] else ""),
+                         fontsize=7, color="C3" if view.aliased[j] else "k")
             ax.set_axis_off()
     fig.tight_layout()
     return fig
@@ -216,7 +282,7 @@ def reconstructions_figure(image: torch.Tensor, results: list[FitResult], test_i
     bottom row into a region (slices of the test image)."""
     rows = 1 if test_image is None else 2
     cols = len(results) + 1
-    fig = Figure(figsize=(2.6 * cols, 1.7 * rows + 0.2))
+    fig = Figure(figsize=(1.66 * cols, 1.15 * rows + 0.3))
     axes = fig.subplots(rows, cols, squeeze=False)
     _show(axes[0, 0], image, f"target {image.shape[1]}x{image.shape[2]}")
     for k, r in enumerate(results, start=1):
@@ -227,7 +293,7 @@ def reconstructions_figure(image: torch.Tensor, results: list[FitResult], test_i
         _show(axes[1, 0], test_image[:, crop[0], crop[1]], f"ground truth {h}x{w}")
         for k, r in enumerate(results, start=1):
             _show(axes[1, k], render(r.model, (h, w))[:, crop[0], crop[1]],
-                  f"rendered {h}x{w}: {r.test_psnr[-1]:.1f} dB")
+                  f"at {h}x{w}: {r.test_psnr[-1]:.1f} dB")
     fig.tight_layout()
     return fig
 
@@ -251,20 +317,28 @@ def psnr_figure(results: list[FitResult]) -> Figure:
     return fig
 
 
-def feature_slider(size: tuple[int, int] = (64, 128), count: int = 5, sigma: float = 4.0):
-    """A sigma slider over :func:`features_figure` (needs ipywidgets; the figure is the static fallback)."""
+def feature_slider(size: tuple[int, int] = (64, 128), count: int = 5, sigma: float = 4.0, zoom: int = 1):
+    """A log-scale sigma slider over :func:`feature_view` (static figure: :func:`features_figure`).
+
+    Returns a ``VBox`` with ``.slider``, ``.image`` (PNG of :func:`feature_panel` at ``zoom`` times the
+    true pixel size, by pixel repetition), ``.info`` (how many waves alias) and ``.update()``.
+    """
     import ipywidgets as widgets
-    from IPython.display import display
+
+    from ..widgets import png_bytes
 
     slider = widgets.FloatLogSlider(value=sigma, base=10, min=-0.5, max=1.7, step=0.05,
                                     description="sigma", continuous_update=False)
-    out = widgets.Output()
+    image = widgets.Image(format="png")  # shown at its own size: no smoothing by the browser
+    info = widgets.Label()
+    box = widgets.VBox([slider, info, image])
 
-    def draw(_=None):
-        with out:
-            out.clear_output(wait=True)
-            display(features_figure((slider.value,), count, size))
+    def update(_=None) -> None:
+        view = feature_view(slider.value, count, size)
+        image.value = png_bytes(feature_panel(view, zoom))
+        info.value = view.caption
 
-    slider.observe(draw, names="value")
-    draw()
-    return widgets.VBox([slider, out])
+    slider.observe(update, names="value")
+    box.slider, box.image, box.info, box.update = slider, image, info, update
+    update()
+    return box

@@ -1,4 +1,4 @@
-"""Inside PosGen's per-pixel head: parameters, cost, independence, coordinate ablations (notebook 03).
+"""Inside PosGen's per-pixel head: tables, figures and the widget of notebook 03.
 
 The head (:mod:`posgen_lib.models.pixel_head`, docs/architecture.md) maps each pixel's
 trunk feature ``f`` (C values) and coordinate ``c`` in [-1, 1]^2 to RGB::
@@ -13,23 +13,32 @@ the *position term*, depends only on the pixel grid, so it is computed once
 per output size and shared by the batch, leaving ``CF + FH + H^2 + 3H`` and F
 sines per pixel and image.
 
-The functions here count those numbers for real models, check pixel
-independence at any output scale, and re-run the head with the coordinate
-input zeroed, scrambled or mirrored to show what position contributes.
+The notebook writes the mechanisms out itself (the head, its parameter and
+cost formulas, pixels decoded alone, the band loop, the coordinate ablation of
+its exercise); this module keeps what only draws or tabulates: the head's
+parameters part by part, the architecture diagram,
+the position-term figure (and notebook 01's ``coord_scale_figure``), and the
+coordinate-frequency widget (:func:`frequency_viewer`, static figure
+:func:`frequency_figure`), whose callback is the plain function
+:func:`frequency_views`.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
+import io
+import math
 
+import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from ...config import ModelConfig, preset
-from ...models.fourier import coordinate_grid, sample_at
-from ...models.generator import PosGenGenerator, SPADEGenerator
+from ...config import ModelConfig
+from ...models.generator import PosGenGenerator
 from ...models.registry import count_parameters
 from ...models.pixel_head import PixelHead
-from ...rendering.render import output_size, render
+from ...rendering.render import render
+from ...viz.images import to_uint8
 
 
 def head_breakdown(head: PixelHead) -> list[tuple[str, int]]:
@@ -44,130 +53,20 @@ def head_breakdown(head: PixelHead) -> list[tuple[str, int]]:
             ("fc3 -> RGB", count_parameters(head.fc3))]
 
 
-def head_widths(head: PixelHead) -> dict[str, int]:
-    """C, F, G, H of ``head`` as the keyword arguments of :func:`head_cost`."""
-    return dict(feat_nc=head.feat_fourier.in_features, feat_fourier=head.feat_fourier.out_features,
-                coord_fourier=head.coord_fourier.linear.out_features, hidden=head.fc1.out_features)
-
-
-def head_cost(feat_nc: int, feat_fourier: int, coord_fourier: int, hidden: int) -> dict[str, int]:
-    """Parameters and per-pixel work of a head of these widths (formulas of the module docstring)."""
-    params = (feat_nc + 1) * feat_fourier + 3 * coord_fourier + (feat_fourier + 2 + coord_fourier + 1) * hidden \
-        + (hidden + 1) * hidden + 3 * (hidden + 1)
-    cached = feat_nc * feat_fourier + feat_fourier * hidden + hidden * hidden + 3 * hidden
-    return dict(params=params, macs=cached + 2 * coord_fourier + (2 + coord_fourier) * hidden,
-                macs_cached=cached, sines=feat_fourier + coord_fourier, sines_cached=feat_fourier)
-
-
-def width_table(feat_nc: int = 64, widths=(64, 128, 256, 512), total: int = 97_480_899) -> str:
-    """Head cost for F = G = H = each width, next to SPADE's final 3x3 conv (27 C MACs per pixel)."""
-    lines = [f"{'width':>6s} {'params':>10s} {'% of 97.5M':>10s} {'MACs/pixel':>11s} {'sines/pixel':>11s}"]
-    for w in widths:
-        cost = head_cost(feat_nc, w, w, w)
-        lines.append(f"{w:6d} {cost['params']:10,d} {100 * cost['params'] / total:10.2f} "
-                     f"{cost['macs_cached']:11,d} {cost['sines_cached']:11d}")
-    lines.append(f"SPADE's conv_img: {3 * 9 * feat_nc + 3:,d} params, {3 * 9 * feat_nc:,d} MACs/pixel")
-    return "\n".join(lines)
-
-
-def model_counts(names=("cityscapes", "coco_stuff")) -> list[dict]:
-    """Build SPADE and PosGen for each preset and count their parameters (a few seconds each)."""
-    rows = []
-    for name in names:
-        cfg = preset(name).model
-        spade, posgen = SPADEGenerator(cfg), PosGenGenerator(cfg)
-        rows.append(dict(preset=name, spade=count_parameters(spade), posgen=count_parameters(posgen),
-                         conv_img=count_parameters(spade.conv_img), head=count_parameters(posgen.pixel_head)))
-    return rows
-
-
-def counts_text(rows: list[dict]) -> str:
-    lines = [f"{'preset':12s} {'SPADE':>12s} {'PosGen':>12s} {'conv_img':>9s} {'PixelHead':>10s}"]
-    lines += [f"{r['preset']:12s} {r['spade']:12,d} {r['posgen']:12,d} {r['conv_img']:9,d} {r['head']:10,d}"
-              for r in rows]
-    return "\n".join(lines)
-
-
-@torch.no_grad()
-def subset_check(G: PosGenGenerator, sem: torch.Tensor, scale: float = 1.0, count: int = 64,
-                 seed: int = 0) -> float:
-    """Max |difference| between ``count`` random pixels of a full render at ``scale`` and the
-    same pixels computed alone: their coordinates, features sampled there, head on that list."""
-    full = render(G, sem, scale=scale)  # (B, 3, H, W)
-    height, width = output_size(tuple(sem.shape[-2:]), scale)
-    pick = torch.randperm(height * width, generator=torch.Generator().manual_seed(seed))[:count]  # (N,)
-    coords = coordinate_grid((height, width)).flatten(1)[:, pick]  # (2, N)
-    feat = sample_at(G.features(sem), coords.unsqueeze(1))  # (B, C, 1, N)
-    alone = torch.stack([G.pixel_head.forward_pixels(f[:, 0].T, coords.T) for f in feat])  # (B, N, 3)
-    return (alone - full.flatten(2)[:, :, pick].transpose(1, 2)).abs().max().item()
-
-
-ABLATIONS = ("as trained", "zeroed", "scrambled", "x mirrored")
-
-
-@torch.no_grad()
-def coordinate_ablation(G: PosGenGenerator, sem: torch.Tensor, seed: int = 0) -> dict[str, torch.Tensor]:
-    """The head on the same trunk features with the coordinate input changed -> {name: (B, 3, H, W)}.
-
-    ``zeroed``: every pixel is told it sits at the centre (0, 0); ``scrambled``:
-    the pixels' coordinates are randomly permuted; ``x mirrored``: x -> -x.
-    The trunk feature is untouched, so any change comes from the position input.
-    """
-    feat = G.features(sem)  # (B, C, H, W)
-    grid = coordinate_grid(feat.shape[-2:])  # (2, H, W)
-    perm = torch.randperm(grid[0].numel(), generator=torch.Generator().manual_seed(seed))
-    variants = {"as trained": grid, "zeroed": torch.zeros_like(grid),
-                "scrambled": grid.flatten(1)[:, perm].reshape(grid.shape),
-                "x mirrored": torch.stack([-grid[0], grid[1]])}
-    return {name: G.pixel_head(feat, variants[name]) for name in ABLATIONS}
-
-
-def ablation_text(images: dict[str, torch.Tensor]) -> str:
-    """Mean |change| from the trained coordinates, per ablation (images in [-1, 1])."""
-    ref = images["as trained"]
-    return "\n".join(f"{name:11s} mean |change| {(img - ref).abs().mean().item():.3f}"
-                     for name, img in images.items() if name != "as trained")
-
-
 # --------------------------------------------------------------------------- figures
 
 def _rgb(image: torch.Tensor):
     return ((image.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).numpy()
 
 
-def ablation_figure(label_rgb, images: dict[str, torch.Tensor], index: int = 0) -> Figure:
-    """Top: the labels and each ablation's image; bottom: |change| from the trained coordinates
-    (mean over RGB, one colour scale for all panels: its 99th percentile)."""
-    names = list(images)
-    ref = images["as trained"][index]
-    changes = {n: (images[n][index] - ref).abs().mean(0) for n in names[1:]}  # (H, W) each
-    top = torch.quantile(torch.stack(list(changes.values())).flatten(), 0.99).item() or 1.0
-    fig = Figure(figsize=(2.9 * (len(names) + 1), 3.3))
-    axes = fig.subplots(2, len(names) + 1)
-    axes[0, 0].imshow(label_rgb, interpolation="nearest")
-    axes[0, 0].set_title("labels", fontsize=8)
-    for k, name in enumerate(names, start=1):
-        axes[0, k].imshow(_rgb(images[name][index]), interpolation="nearest")
-        axes[0, k].set_title(f"coordinates {name}", fontsize=8)
-        if name in changes:
-            axes[1, k].imshow(changes[name].numpy(), cmap="magma", vmin=0, vmax=top, interpolation="nearest")
-            axes[1, k].set_title(f"|change|, mean {changes[name].mean().item():.3f}", fontsize=8)
-    for ax in axes.ravel():
-        ax.set_axis_off()
-    fig.tight_layout()
-    return fig
-
-
-@torch.no_grad()
-def position_term_figure(head: PixelHead, size: tuple[int, int], count: int = 4) -> Figure:
-    """The ``count`` most varying channels of the position term W_c c + W_g g + b_1 on a grid."""
-    term = head.position_term(coordinate_grid(size).permute(1, 2, 0))  # (H, W, hidden)
-    channels = term.flatten(0, 1).std(0).argsort(descending=True)[:count].tolist()
-    fig = Figure(figsize=(2.8 * count, 1.9))
-    axes = fig.subplots(1, count, squeeze=False)[0]
-    for ax, c in zip(axes, channels):
-        ax.imshow(term[..., c].numpy(), cmap="RdBu_r", interpolation="nearest")
-        ax.set_title(f"position term, unit {c}", fontsize=8)
+def position_term_figure(term: torch.Tensor, units) -> Figure:
+    """Maps of the given hidden ``units`` of a position term ``term`` (H, W, hidden), blue-white-red."""
+    units = list(units)
+    fig = Figure(figsize=(2.4 * len(units), 1.6))
+    axes = fig.subplots(1, len(units), squeeze=False)[0]
+    for ax, unit in zip(axes, units):
+        ax.imshow(term[..., unit].detach().numpy(), cmap="RdBu_r", interpolation="nearest")
+        ax.set_title(f"position term, unit {unit}", fontsize=8)
         ax.set_axis_off()
     fig.tight_layout()
     return fig
@@ -192,5 +91,164 @@ def coord_scale_figure(cfg: ModelConfig, sem: torch.Tensor, scales=(0.5, 2.0, 30
         ax.imshow(_rgb(image / image.abs().max()), interpolation="nearest")
         ax.set_title(f"head_coord_scale = {scale:g} (untrained)", fontsize=8)
         ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- the architecture diagram
+
+def architecture_figure() -> Figure:
+    """PosGen in one picture: the trunk runs once at the labels' size; coordinates enter the per-pixel
+    head (and pick where the feature is sampled); below, SPADE's final 3x3 conv for comparison."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig = Figure(figsize=(10, 3.9))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 20)
+    ax.set_ylim(0, 7.8)
+    ax.set_axis_off()
+
+    def box(x, y, w, h, text, colour, size=8, style="round,pad=0.08", ls="-"):
+        ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle=style, facecolor=colour, edgecolor="0.25",
+                                    lw=0.9, ls=ls))
+        ax.text(x + w / 2, y + h / 2, text, ha="center", va="center", fontsize=size)
+
+    def arrow(a, b, text="", colour="0.2", ls="-", offset=(0, 0.18), rad=0.0):
+        ax.add_patch(FancyArrowPatch(a, b, arrowstyle="-|>", mutation_scale=10, lw=1.1, color=colour,
+                                     ls=ls, connectionstyle=f"arc3,rad={rad}"))
+        if text:
+            ax.text((a[0] + b[0]) / 2 + offset[0], (a[1] + b[1]) / 2 + offset[1], text, ha="center",
+                    va="bottom", fontsize=7, color=colour)
+
+    trunk, feat, head, coord = "#dbe8f6", "#e6f2dd", "#fbe3c8", "#efe1f5"
+    ax.text(0.2, 7.45, "PosGen", fontsize=10, fontweight="bold")
+    box(0.2, 5.3, 2.4, 1.5, "semantics\none-hot labels\n+ instance edges\n(B, S, h, w)", trunk)
+    box(3.2, 5.3, 3.0, 1.5, "SPADE trunk\nfc + 7 SPADE ResBlocks\n+ upsampling\nonce, at h x w", trunk)
+    box(6.8, 5.3, 2.0, 1.5, "feature map f\n(B, C, h, w)", feat)
+    box(9.4, 5.3, 2.2, 1.5, "f_p: f sampled\nbilinearly at\npixel centre c_p", feat)
+    box(12.2, 4.95, 5.8, 2.2, "per-pixel head (the same weights at every pixel)\n"
+        "[ sin(W_f f_p + b_f),  c_p,  sin(W_c c_p + b_c) ]\n-> FC -> LReLU -> FC -> LReLU -> FC(3) -> tanh",
+        head, size=7.5)
+    box(18.5, 5.5, 1.3, 1.1, "y_p\nRGB", head)
+    box(8.4, 3.15, 5.0, 1.15, "pixel centres c_p in [-1, 1]^2\nany H x W, any window", coord)
+    for a, b in (((2.6, 6.05), (3.2, 6.05)), ((6.2, 6.05), (6.8, 6.05)), ((8.8, 6.05), (9.4, 6.05)),
+                 ((11.6, 6.05), (12.2, 6.05)), ((18.0, 6.05), (18.5, 6.05))):
+        arrow(a, b)
+    arrow((10.3, 4.3), (10.5, 5.3), "where", colour="#7a3d91", offset=(-0.55, -0.15))
+    arrow((13.0, 4.3), (14.0, 4.95), "c_p itself", colour="#7a3d91", offset=(0.75, -0.3))
+    ax.text(10.9, 2.7, "each output pixel p on its own: (f_p, c_p) -> y_p;  pg.render runs the head on bands "
+            "of rows", fontsize=7.5, ha="center", style="italic")
+
+    ax.plot([0.2, 19.8], [2.25, 2.25], color="0.7", lw=0.8, ls=":")
+    ax.text(0.2, 1.75, "SPADE", fontsize=10, fontweight="bold")
+    box(0.2, 0.25, 2.4, 1.2, "semantics\n(B, S, h, w)", trunk, ls="--")
+    box(3.2, 0.25, 3.0, 1.2, "the same trunk", trunk, ls="--")
+    box(6.8, 0.25, 2.0, 1.2, "f (B, C, h, w)", feat, ls="--")
+    box(9.4, 0.25, 8.6, 1.2, "conv_img: 3x3 conv + tanh on the whole feature map\n"
+        "each pixel reads its 8 neighbours' features at the output resolution", "#eeeeee", ls="--")
+    box(18.5, 0.3, 1.3, 1.1, "RGB\n(B, 3, h, w)", "#eeeeee", size=6.5, ls="--")
+    for a, b in (((2.6, 0.85), (3.2, 0.85)), ((6.2, 0.85), (6.8, 0.85)), ((8.8, 0.85), (9.4, 0.85)),
+                 ((18.0, 0.85), (18.5, 0.85))):
+        arrow(a, b, colour="0.45")
+    return fig
+
+
+# --------------------------------------------------------------------------- coordinate frequencies (widget)
+
+FREQUENCY_FACTORS = (0, 0.5, 1, 2, 4, 8, 16, 32, 64)
+
+
+def frequency_scaled(G: PosGenGenerator, factor: float) -> PosGenGenerator:
+    """A copy of ``G`` whose learned coordinate frequencies W_c (not the phases b_c) are multiplied by
+    ``factor``; ``G`` itself is not changed."""
+    H = copy.deepcopy(G).eval()
+    with torch.no_grad():
+        H.pixel_head.coord_fourier.linear.weight.mul_(factor)
+    return H
+
+
+def aliased_frequencies(head: PixelHead, size: tuple[int, int], factor: float = 1.0) -> int:
+    """How many of the head's coordinate frequencies, times ``factor``, are above the Nyquist limit of a
+    full-frame grid of ``size=(H, W)`` pixels: sin(w . c + b) advances |w_x| 2/(W-1) radians per pixel
+    along x (|w_y| 2/(H-1) along y); above pi per pixel the samples alias to a lower frequency."""
+    w = head.coord_fourier.linear.weight.detach().abs() * factor  # (G, 2): x and y frequencies, rad per unit
+    height, width = size
+    per_pixel = torch.stack([w[:, 0] * 2 / max(width - 1, 1), w[:, 1] * 2 / max(height - 1, 1)], 1)
+    return int((per_pixel.max(1).values > math.pi).sum())
+
+
+def _enlarge(image: np.ndarray, k: int) -> np.ndarray:
+    """(H, W, 3) -> (kH, kW, 3) by repeating pixels (nearest neighbour: pixels stay visible)."""
+    return image.repeat(k, axis=0).repeat(k, axis=1)
+
+
+def frequency_views(G: PosGenGenerator, sem: torch.Tensor, factor: float, scale: int = 4) -> dict:
+    """What the frequency widget shows for one ``factor``: the render at 1x, enlarged ``scale`` times by
+    pixel repetition, and the render at ``scale`` x, both (scale h, scale w, 3) uint8 of the first image,
+    and a line of text (highest frequency, aliased frequencies at 1x and at ``scale`` x)."""
+    H = frequency_scaled(G, factor)
+    h, w = sem.shape[-2:]
+    small = to_uint8(render(H, sem[:1], scale=1)[0])
+    large = to_uint8(render(H, sem[:1], scale=scale)[0])
+    top = float(H.pixel_head.coord_fourier.linear.weight.detach().norm(dim=1).max())
+    count = H.pixel_head.coord_fourier.linear.out_features
+    info = (f"factor {factor:g}: largest |W_c| row {top:.1f} rad per coordinate unit; aliased on the 1x grid: "
+            f"{aliased_frequencies(H.pixel_head, (h, w))} of {count}, on the {scale}x grid: "
+            f"{aliased_frequencies(H.pixel_head, (scale * h, scale * w))} of {count}")
+    return {"1x": _enlarge(small, scale), f"{scale}x": large, "info": info}
+
+
+def frequency_viewer(G: PosGenGenerator, sem: torch.Tensor, factors=FREQUENCY_FACTORS, scale: int = 4):
+    """A slider over ``factors``: the shipped model with W_c times the factor, at 1x (pixels repeated) and
+    at ``scale`` x. Static fallback: :func:`frequency_figure`. Needs ipywidgets.
+
+    The returned box has ``.slider``, ``.images`` (dict of two ``ipywidgets.Image``) and ``.info``;
+    setting ``viewer.slider.value`` re-renders as dragging would.
+    """
+    import ipywidgets as W
+    from PIL import Image as PILImage
+
+    def png(image: np.ndarray) -> bytes:
+        buffer = io.BytesIO()
+        PILImage.fromarray(image).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    slider = W.SelectionSlider(options=[(f"{f:g}", f) for f in factors], value=1 if 1 in factors else factors[0],
+                               description="W_c x", continuous_update=False)
+    info = W.Label()
+    images = {"1x": W.Image(format="png"), f"{scale}x": W.Image(format="png")}
+    titles = {"1x": W.Label(f"1x ({sem.shape[-2]}x{sem.shape[-1]}), each pixel shown as {scale}x{scale}"),
+              f"{scale}x": W.Label(f"{scale}x ({scale * sem.shape[-2]}x{scale * sem.shape[-1]}), true pixels")}
+
+    def update(_=None) -> None:
+        views = frequency_views(G, sem, slider.value, scale)
+        for key, image in images.items():
+            image.value = png(views[key])
+        info.value = views["info"]
+
+    slider.observe(update, names="value")
+    box = W.VBox([W.HBox([slider, info])] + [W.VBox([titles[k], images[k]]) for k in images])
+    box.slider, box.images, box.info, box.update = slider, images, info, update
+    update()
+    return box
+
+
+def frequency_figure(G: PosGenGenerator, sem: torch.Tensor, factors=(1, 16, 64), scale: int = 4,
+                     crop: tuple[slice, slice] = (slice(152, 248), slice(128, 384))) -> Figure:
+    """Static version of :func:`frequency_viewer`: one row per factor, the 1x render (pixels repeated
+    ``scale`` times) next to the ``scale`` x render, both cut to ``crop`` (rows, columns of the
+    ``scale`` x image; default: 96 x 256 pixels of the lower middle). At the notebooks' 80 dpi the
+    panels show the ``scale`` x pixels about one to one (nearest-neighbour interpolation)."""
+    fig = Figure(figsize=(7.6, 1.75 * len(factors)))
+    axes = fig.subplots(len(factors), 2, squeeze=False)
+    for row, factor in zip(axes, factors):
+        views = frequency_views(G, sem, factor, scale)
+        aliased = [aliased_frequencies(frequency_scaled(G, factor).pixel_head, (s * sem.shape[-2], s * sem.shape[-1]))
+                   for s in (1, scale)]
+        for ax, key in zip(row, ("1x", f"{scale}x")):
+            ax.imshow(views[key][crop], interpolation="nearest")
+            ax.set_axis_off()
+        row[0].set_title(f"W_c x {factor:g} at 1x: {aliased[0]} frequencies aliased", fontsize=8)
+        row[1].set_title(f"W_c x {factor:g} at {scale}x: {aliased[1]} aliased", fontsize=8)
     fig.tight_layout()
     return fig

@@ -1,37 +1,39 @@
-"""Tables, figures and small experiments for notebook 05 (losses, discriminator, training).
+"""Figures, a widget and small demonstrations for notebook 05 (losses, discriminator, training).
 
 The training itself is :mod:`posgen_lib.train` (and :func:`posgen_lib.train.load_or_train`);
-this module only prepares inputs for it, runs tiny demonstrations and draws
-what happened. Text results are deterministic (they feed checked notebook
-cells); figures are ``matplotlib.figure.Figure`` objects.
+the notebook writes the losses and one training step out in its own cells and
+checks them against the library. This module only draws:
+
+* :func:`hinge_figure` -- the three hinge terms as functions of one logit;
+* :func:`training_step_diagram` -- one training step: the G step and the D step,
+  the losses of each and which network each one updates;
+* :func:`samples_figure` -- held-out scenes rendered by one or several generators;
+* :func:`sample_stepper` (widget) and :func:`training_progress_figure` (its
+  static figure) -- the sample grids ``samples/step_*.png`` a run wrote while
+  it trained; :func:`sample_frames` and :func:`frame_at` are the widget's logic;
+* :func:`recipe_table` -- the settings of SPADE's recipe in a preset.
 """
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-from dataclasses import dataclass
+import re
 from pathlib import Path
 
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from PIL import Image
 from torch import nn
 
-from ... import checkpoint as ckpt
 from ...config import Config, preset
 from ...data.synthetic import SyntheticStreets
 from ...data.transforms import to_semantics
-from ...models.discriminator import MultiscaleDiscriminator
-from ...train.objective import GANObjective
-from ...models.registry import build_generator, count_parameters
-from ...models.spade import converge_spectral_norm
-from ...train.loop import base_learning_rates, train
+from ...train.loop import base_learning_rates
 from ...viz import sample_grid
+from ...viz.images import tile
 
+# --- losses ---------------------------------------------------------------------------------
 
-# --- losses and spectral norm -------------------------------------------------------
 
 def hinge_figure() -> Figure:
     """The three hinge terms as functions of one discriminator logit."""
@@ -51,168 +53,198 @@ def hinge_figure() -> Figure:
     return fig
 
 
-def largest_singular_value(weight: torch.Tensor) -> float:
-    """sigma_max of a conv/linear weight seen as a (out, in * k * k) matrix."""
-    return float(torch.linalg.matrix_norm(weight.detach().flatten(1), ord=2))
+# --- one training step, as a diagram ------------------------------------------------------------
+
+G_COLOUR, D_COLOUR, LOSS_COLOUR, DATA_COLOUR = "#cfe2f3", "#fce5cd", "#f4cccc", "#eeeeee"
 
 
-def spectral_norm_table(scales=(0.1, 1.0, 10.0), seed: int = 0) -> str:
-    """sigma_max of a conv weight scaled by ``scales``, as stored and as used under spectral norm."""
-    lines = ["scale   sigma(W)   sigma(W / sigma) used in forward"]
-    for scale in scales:
-        torch.manual_seed(seed)
-        conv = nn.utils.spectral_norm(nn.Conv2d(16, 32, 3, padding=1))
-        with torch.no_grad():
-            conv.weight_orig.mul_(scale)
-        converge_spectral_norm(conv, iterations=200)
-        conv.eval()  # use the converged u, v without another power iteration
-        conv(torch.zeros(1, 16, 4, 4))  # the forward pre-hook sets conv.weight = W / sigma
-        lines.append(f"{scale:5.1f}   {largest_singular_value(conv.weight_orig):8.3f}   "
-                     f"{largest_singular_value(conv.weight):8.3f}")
-    return "\n".join(lines)
+def _box(ax, xy, text, colour, width=0.2, height=0.11, **kw):
+    x, y = xy
+    ax.add_patch(FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                                boxstyle="round,pad=0.01", fc=colour, ec="0.3", lw=1, **kw))
+    ax.text(x, y, text, ha="center", va="center", fontsize=8)
+    return {"left": (x - width / 2, y), "right": (x + width / 2, y), "top": (x, y + height / 2),
+            "bottom": (x, y - height / 2)}
 
 
-# --- the discriminator ------------------------------------------------------------------
-
-def discriminator_shapes(cfg: Config, batch: int = 1) -> str:
-    """Output shape of every layer at every scale for an input of the model's training size."""
-    D = MultiscaleDiscriminator(cfg.model).eval()
-    h, w = cfg.model.image_size
-    x = torch.zeros(batch, cfg.model.semantic_nc + 3, h, w)  # cat(semantics, image)
-    with torch.no_grad():
-        out = D(x)
-    lines = [f"input {tuple(x.shape)}; {count_parameters(D):,} parameters"]
-    for s, scale in enumerate(out):
-        side = f"{h // 2**s}x{w // 2**s}"
-        for k, t in enumerate(scale):
-            role = "patch logits" if k == len(scale) - 1 else "features (for feature matching)"
-            lines.append(f"scale {s} ({side:>6s} input) layer {k}: {str(tuple(t.shape)):18s} {role}")
-    return "\n".join(lines)
+def _arrow(ax, start, end, colour="0.25", style="-|>", dashed=False, text="", rad=0.0):
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=10, color=colour, lw=1.3,
+                                 linestyle="--" if dashed else "-", connectionstyle=f"arc3,rad={rad}",
+                                 shrinkA=2, shrinkB=2))
+    if text:
+        ax.text((start[0] + end[0]) / 2, (start[1] + end[1]) / 2 + 0.03, text, ha="center", fontsize=7,
+                color=colour)
 
 
-# --- one training step, unrolled -----------------------------------------------------------
+def training_step_diagram() -> Figure:
+    """One training step: the G step (left) and the D step (right).
 
-@dataclass
-class StepParts:
-    """What one training step needs: models, optimizers, objective and one batch."""
-
-    G: nn.Module
-    D: nn.Module
-    objective: GANObjective
-    opt_G: torch.optim.Optimizer
-    opt_D: torch.optim.Optimizer
-    sem: torch.Tensor  # (B, semantic_nc, H, W)
-    real: torch.Tensor  # (B, 3, H, W)
-
-
-def step_parts(cfg: Config, batch_size: int = 2) -> StepParts:
-    """Fresh models, TTUR Adam optimizers and a batch of synthetic scenes, as the trainer builds them."""
-    torch.manual_seed(cfg.train.seed)
-    G = build_generator(cfg.model).train()
-    D = MultiscaleDiscriminator(cfg.model).train()
-    lr_g, lr_d = base_learning_rates(cfg)
-    betas = (cfg.train.beta1, cfg.train.beta2)
-    data = SyntheticStreets(size=cfg.model.image_size, length=batch_size, seed=cfg.data.synthetic_seed)
-    items = [data[i] for i in range(batch_size)]
-    label, instance = torch.stack([it["label"] for it in items]), torch.stack([it["instance"] for it in items])
-    return StepParts(G, D, GANObjective(cfg.train),
-                     torch.optim.Adam(G.parameters(), lr=lr_g, betas=betas),
-                     torch.optim.Adam(D.parameters(), lr=lr_d, betas=betas),
-                     to_semantics(label, instance, cfg.data.label_set, cfg.model.use_instance),
-                     torch.stack([it["image"] for it in items]))
-
-
-# --- a short real run ----------------------------------------------------------------------
-
-def short_run_config(steps: int, name: str = "synthetic") -> Config:
-    """Preset ``name`` trained for ``steps`` steps, logging ~30 times and sampling once at the end."""
-    cfg = preset(name)
-    cfg.train.steps = steps
-    cfg.train.log_every = max(1, steps // 30)
-    cfg.train.sample_every = max(1, steps)
-    cfg.train.ckpt_every = max(1, steps // 3)
-    return cfg
-
-
-def run_folder(cfg: Config, notebook: str = "05") -> Path:
-    """``$POSGEN_CKPT_DIR/<notebook>_<preset>_<steps>steps_<fingerprint>`` (default ``checkpoints/``).
-
-    The step count and a fingerprint of the whole config are part of the name,
-    so a quick run (``POSGEN_FAST=1``) is never mistaken for the full one, and
-    a changed preset trains afresh instead of loading a stale model.
+    Solid arrows carry tensors forward; dashed red arrows are the gradients of
+    each step's loss, drawn only to the network that step's optimizer updates.
     """
-    root = Path(os.environ.get("POSGEN_CKPT_DIR") or "checkpoints")
-    text = json.dumps(cfg.to_dict(), sort_keys=True, default=str)
-    fingerprint = hashlib.sha1(text.encode()).hexdigest()[:8]
-    return root / f"{notebook}_{cfg.name}_{cfg.train.steps}steps_{fingerprint}"
+    fig = Figure(figsize=(10, 3.9))
+    ax_g, ax_d = fig.subplots(1, 2)
+    for ax, title in ((ax_g, "1. G step: update G, D fixed"), (ax_d, "2. D step: update D, fake detached")):
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_axis_off()
+        ax.set_title(title, fontsize=10)
 
+    # G step
+    s = _box(ax_g, (0.12, 0.8), "semantics $s$\n(B, C, H, W)", DATA_COLOUR)
+    g = _box(ax_g, (0.12, 0.5), "G", G_COLOUR, width=0.12)
+    x = _box(ax_g, (0.12, 0.18), "photo $x$\n(B, 3, H, W)", DATA_COLOUR)
+    d = _box(ax_g, (0.47, 0.5), "D on\ncat($s$, $G(s)$),\ncat($s$, $x$)", D_COLOUR, width=0.22, height=0.2)
+    gan = _box(ax_g, (0.84, 0.72), r"$-\mathbb{E}[D(s, G(s))]$" + "\nhinge, G_GAN", LOSS_COLOUR, width=0.27)
+    fm = _box(ax_g, (0.84, 0.3), "paired L1 of D's\nfeatures: G_feat", LOSS_COLOUR, width=0.27)
+    _arrow(ax_g, s["bottom"], g["top"])
+    _arrow(ax_g, g["right"], (d["left"][0], d["left"][1] + 0.04), text="fake")
+    _arrow(ax_g, x["right"], (d["left"][0], d["left"][1] - 0.06))
+    _arrow(ax_g, s["right"], (d["left"][0] + 0.03, d["top"][1]))
+    _arrow(ax_g, (d["right"][0], d["right"][1] + 0.05), gan["left"], text="logits")
+    _arrow(ax_g, (d["right"][0], d["right"][1] - 0.05), fm["left"])
+    ax_g.text(0.59, 0.3, "features", fontsize=7, color="0.25", ha="center")
+    _arrow(ax_g, (gan["bottom"][0] - 0.08, gan["bottom"][1]), (g["right"][0], g["right"][1] - 0.02),
+           colour="tab:red", dashed=True, rad=-0.3)
+    _arrow(ax_g, (fm["bottom"][0] - 0.08, fm["bottom"][1]), (g["bottom"][0], g["bottom"][1]),
+           colour="tab:red", dashed=True, rad=-0.3)
+    ax_g.text(0.5, 0.03, r"$\nabla\,\mathcal{L}_G$ flows back through D into G; only opt_G steps",
+              ha="center", fontsize=8, color="tab:red")
 
-@torch.no_grad()
-def samples_figure(G: nn.Module, cfg: Config, n: int = 4, title: str = "") -> Figure:
-    """Held-out (test split) scenes: label | real photo | generated, one row each."""
-    data = SyntheticStreets(size=cfg.model.image_size, length=n, seed=cfg.data.synthetic_seed,
-                            split="test")
-    items = [data[i] for i in range(n)]
-    label, instance = torch.stack([it["label"] for it in items]), torch.stack([it["instance"] for it in items])
-    device = next(G.parameters()).device
-    sem = to_semantics(label, instance, cfg.data.label_set, cfg.model.use_instance).to(device)
-    fake = G.eval()(sem).cpu()
-    grid = sample_grid(label, torch.stack([it["image"] for it in items]), [fake], cfg.data.label_set)
-    fig = Figure(figsize=(10, 1.75 * n + 0.5))
-    ax = fig.subplots()
-    ax.imshow(grid)
-    ax.set_axis_off()
-    ax.set_title(title or "labels | real photo | generated", fontsize=10)
+    # D step
+    s = _box(ax_d, (0.12, 0.8), "semantics $s$", DATA_COLOUR)
+    f = _box(ax_d, (0.12, 0.5), "fake.detach()", G_COLOUR)
+    x = _box(ax_d, (0.12, 0.2), "photo $x$", DATA_COLOUR)
+    d = _box(ax_d, (0.47, 0.5), "D", D_COLOUR, width=0.14, height=0.2)
+    real = _box(ax_d, (0.84, 0.72), r"$\mathbb{E}[\max(0, 1 - D(s, x))]$" + "\nD_real", LOSS_COLOUR,
+                width=0.29)
+    fake = _box(ax_d, (0.84, 0.3), r"$\mathbb{E}[\max(0, 1 + D(s, G(s)))]$" + "\nD_fake", LOSS_COLOUR,
+                width=0.29)
+    _arrow(ax_d, s["right"], (d["left"][0] + 0.02, d["top"][1]))
+    _arrow(ax_d, f["right"], d["left"])
+    _arrow(ax_d, x["right"], (d["left"][0] + 0.02, d["bottom"][1]))
+    _arrow(ax_d, (d["right"][0], d["right"][1] + 0.05), real["left"])
+    _arrow(ax_d, (d["right"][0], d["right"][1] - 0.05), fake["left"])
+    _arrow(ax_d, (fake["bottom"][0], fake["bottom"][1]), (d["bottom"][0] + 0.03, d["bottom"][1]),
+           colour="tab:red", dashed=True, rad=-0.4)
+    _arrow(ax_d, (real["top"][0], real["top"][1]), (d["top"][0] + 0.03, d["top"][1]),
+           colour="tab:red", dashed=True, rad=0.4)
+    ax_d.text(0.5, 0.03, r"$\nabla\,\mathcal{L}_D$ stops at the detached fake; only opt_D steps",
+              ha="center", fontsize=8, color="tab:red")
     fig.tight_layout()
     return fig
 
 
-# --- checkpoints and resume --------------------------------------------------------------------
+# --- held-out samples ------------------------------------------------------------------------------
 
-def _same_weights(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+@torch.no_grad()
+def samples_figure(generators, cfg: Config, n: int = 4, title: str = "") -> Figure:
+    """Held-out (test split) scenes: labels | photo | each generator's image, one row per scene.
 
-
-def resume_demo(folder: str | Path, steps: int = 4) -> str:
-    """Train the ``tiny`` preset ``steps`` steps straight, and again resuming from its halfway checkpoint.
-
-    The second run stands in for a run that was killed after the halfway
-    checkpoint; on CPU it must end with bit-identical weights.
+    ``generators``: one generator or ``{name: generator}``; every image is drawn at
+    its true pixel size when the figure is shown at 80 dpi.
     """
-    folder = Path(folder)
-    shutil.rmtree(folder, ignore_errors=True)
-    cfg = preset("tiny")
-    cfg.train.steps, cfg.train.ckpt_every, cfg.train.keep = steps, steps // 2, 3
-    train(cfg, folder / "straight", progress=False)
-    halfway = ckpt.step_path(folder / "straight" / "checkpoints", steps // 2)
-    train(cfg, folder / "resumed", resume=halfway, progress=False)
-    ends = [ckpt.load_checkpoint(ckpt.step_path(folder / run / "checkpoints", steps))
-            for run in ("straight", "resumed")]
-    names = [p.name for p in ckpt.list_checkpoints(folder / "straight" / "checkpoints")]
-    return "\n".join([
-        f"straight run: {steps} steps, checkpoints {', '.join(names)}",
-        f"second run: resumed from {halfway.name} (step {steps // 2}) and trained to step {ends[1]['step']}",
-        f"identical generator weights:     {_same_weights(ends[0]['generator'], ends[1]['generator'])}",
-        f"identical discriminator weights: {_same_weights(ends[0]['discriminator'], ends[1]['discriminator'])}",
-    ])
+    if isinstance(generators, nn.Module):
+        generators = {"generated": generators}
+    data = SyntheticStreets(size=cfg.model.image_size, length=n, seed=cfg.data.synthetic_seed, split="test")
+    items = [data[i] for i in range(n)]
+    label, instance = torch.stack([it["label"] for it in items]), torch.stack([it["instance"] for it in items])
+    sem = to_semantics(label, instance, cfg.data.label_set, cfg.model.use_instance)  # (n, C, H, W)
+    fakes = []
+    for G in generators.values():
+        device = next(G.parameters()).device
+        fakes.append(G.eval()(sem.to(device)).cpu())  # (n, 3, H, W)
+    grid = sample_grid(label, torch.stack([it["image"] for it in items]), fakes, cfg.data.label_set)
+    return _image_figure(grid, title or " | ".join(["labels", "photo", *generators]))
 
 
-def truncated_checkpoint_error(run_dir: str | Path) -> str:
-    """Load a half-written copy of the newest checkpoint of ``run_dir``; the error that gives."""
-    newest = ckpt.latest_checkpoint(Path(run_dir) / "checkpoints")
-    if newest is None:
-        raise FileNotFoundError(f"no checkpoint in {run_dir}/checkpoints")
-    broken = Path(run_dir) / "truncated.pt"
-    data = newest.read_bytes()
-    broken.write_bytes(data[: len(data) // 2])  # what a crash in the middle of a plain write leaves
-    try:
-        ckpt.load_checkpoint(broken)
-    except ckpt.CheckpointError as err:
-        return str(err).replace(str(broken), broken.name)
-    raise AssertionError("a truncated checkpoint loaded without an error")
+def _image_figure(image: np.ndarray, title: str, dpi: int = 80) -> Figure:
+    """``image`` at its true pixel size (nearest neighbour) at ``dpi``, with a title line above it."""
+    h, w = image.shape[:2]
+    top = 0.3  # inches for the title
+    fig = Figure(figsize=(w / dpi, h / dpi + top))
+    ax = fig.add_axes((0, 0, 1, h / (h + top * dpi)))
+    ax.imshow(image, interpolation="nearest")
+    ax.set_axis_off()
+    fig.text(0.5, 1 - 0.5 * top / (h / dpi + top), title, ha="center", va="center", fontsize=9)
+    return fig
 
 
-# --- the GPU recipe ---------------------------------------------------------------------------
+# --- the sample grids of a run: widget and static figure ------------------------------------------
+
+_FRAME = re.compile(r"^step_(\d+)\.png$")
+
+
+def sample_frames(folder: str | Path) -> list[tuple[int, Path]]:
+    """``(step, path)`` of every ``samples/step_*.png`` of the run in ``folder``, by step."""
+    found = []
+    for path in (Path(folder) / "samples").glob("step_*.png"):
+        match = _FRAME.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def frame_at(frames: list[tuple[int, Path]], step: int) -> tuple[bytes, str]:
+    """The widget's callback logic: (PNG bytes, caption) of the sample grid saved at ``step``."""
+    steps = [s for s, _ in frames]
+    if step not in steps:
+        raise ValueError(f"no sample grid at step {step}; the run saved {steps}")
+    path = frames[steps.index(step)][1]
+    with Image.open(path) as image:
+        size = image.size
+    caption = (f"step {step} of {steps[-1]} ({size[0]} x {size[1]} pixels, true size): "
+               "labels | photo | generator, held-out scenes")
+    return path.read_bytes(), caption
+
+
+def sample_stepper(folder: str | Path):
+    """A slider over the sample grids of a run (static figure: :func:`training_progress_figure`)."""
+    import ipywidgets as W
+
+    frames = sample_frames(folder)
+    if not frames:
+        raise FileNotFoundError(f"{folder}/samples holds no step_*.png; train with a sample_every below the steps")
+    slider = W.SelectionSlider(options=[(str(s), s) for s, _ in frames], value=frames[-1][0],
+                               description="step", continuous_update=False)
+    image, caption = W.Image(format="png"), W.Label()
+
+    def update(_=None) -> None:
+        image.value, caption.value = frame_at(frames, slider.value)
+
+    slider.observe(update, names="value")
+    update()
+    box = W.VBox([slider, caption, image])
+    box.slider, box.image, box.caption = slider, image, caption  # for code and tests
+    return box
+
+
+def generated_column(grid: np.ndarray, image_size: tuple[int, int], column: int = 2,
+                     gap: int = 2) -> list[np.ndarray]:
+    """Cut the images of one column out of a sample grid (labels | photo | generated, ``gap`` pixels apart)."""
+    h, w = image_size
+    rows = (grid.shape[0] + gap) // (h + gap)
+    x0 = column * (w + gap)
+    return [grid[r * (h + gap):r * (h + gap) + h, x0:x0 + w] for r in range(rows)]
+
+
+def training_progress_figure(folder: str | Path, image_size: tuple[int, int], count: int = 4,
+                             scenes: int = 4) -> Figure:
+    """What :func:`sample_stepper` shows, on one page: labels | photo | the generated image of ``scenes``
+    held-out scenes at ``count`` steps of the run (first, evenly spaced, last), true pixel size."""
+    frames = sample_frames(folder)
+    if not frames:
+        raise FileNotFoundError(f"{folder}/samples holds no step_*.png")
+    picks = sorted({round(i * (len(frames) - 1) / max(1, count - 1)) for i in range(count)})
+    grids = [np.asarray(Image.open(frames[i][1]).convert("RGB")) for i in picks]
+    labels, photos = generated_column(grids[0], image_size, 0), generated_column(grids[0], image_size, 1)
+    columns = [labels, photos] + [generated_column(g, image_size, 2) for g in grids]
+    rows = [[col[r] for col in columns] for r in range(min(scenes, len(labels)))]
+    title = "labels | photo | " + " | ".join(f"step {frames[i][0]}" for i in picks)
+    return _image_figure(tile(rows), title)
+
+
+# --- the GPU recipe ---------------------------------------------------------------------------------
 
 def recipe_table(name: str, only: tuple[str, ...] = ()) -> str:
     """The settings of preset ``name`` that define SPADE's recipe, one per line.

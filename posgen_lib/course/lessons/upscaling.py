@@ -1,89 +1,126 @@
-"""Notebook 06's experiments: upscaling methods side by side, and the memory of chunked renders.
+"""Notebook 06's figures and tables: upscaling methods side by side, training patches, measured results, memory.
 
-Methods compared at ``scale`` x the labels' resolution (all from 1x labels;
-:func:`posgen_lib.rendering.upscale` does the work, methods from its registry):
-
-==================  ===========================================================
-``PosGen coords``   PosGen's trunk at 1x, its head on the enlarged pixel grid
-``PosGen bicubic``  PosGen's 1x output, bicubically resized
-``SPADE bicubic``   SPADE's 1x output, bicubically resized
-``SPADE labels``    SPADE run on nearest-upsampled labels (its trunk at full size)
-==================  ===========================================================
-
-The procedural street scenes render at any resolution, so each method is
-scored against the scene's own high-resolution photo (PSNR, SSIM).
+* :func:`methods_table` -- the registry of upscaling methods (:data:`posgen_lib.rendering.METHODS`):
+  what each does, what it needs, which generators it applies to.
+* :func:`comparison_figure` -- one scene at a scale by several (generator, method) pairs next to the
+  ground truth, optionally cropped.
+* :func:`patches_figure` -- what any-resolution training sees: the 1x labels with the patch windows,
+  and the ground-truth patches at the drawn scale.
+* :func:`results_table`, :func:`targets_table` -- the numbers of ``posgen experiment``
+  (``docs/results.json``): every metric of every method, mean and spread over seeds.
+* :func:`render_memory`, :func:`memory_figure` -- the working memory of banded renders.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from matplotlib import ticker
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from ...data.labels import colorize
+from ...data.transforms import to_semantics
+from ...eval.evaluate import HEADERS
+from ...eval.report import aggregate, fmt, targets
 from ...perf.memory import PeakTensorMemory
-from ...eval.metrics import psnr, ssim
-from ...rendering import render, upscale
-from ..views import semantics
+from ...rendering import METHODS, render, upscale
 from ...viz import to_uint8
-
-COMPARED = {"PosGen coords": ("posgen", "coordinates"), "PosGen bicubic": ("posgen", "bicubic"),
-            "SPADE bicubic": ("spade", "bicubic"), "SPADE labels": ("spade", "trunk_nearest")}
+from ...viz.figures import show_image
 
 
-def upscaled(models: dict, scene: dict, scale: float, methods=tuple(COMPARED)) -> dict:
-    """``{method: (3, H, W) image}`` for one scene; ``models = {"posgen": G, "spade": B}``."""
-    out = {}
-    for name in methods:
-        kind, method = COMPARED[name]
-        G = models[kind]
-        with torch.no_grad():
-            out[name] = upscale(G, semantics(G, scene), scale=scale, method=method)[0].cpu()
-    return out
+def methods_table(generators: dict) -> str:
+    """A text table: every upscaling method, what it needs, and which of ``generators`` ({name: G}) it fits."""
+    names = list(generators)
+    lines = [f"{'method':<20} {'needs':<24} " + " ".join(f"{n:>8}" for n in names)]
+    for m in METHODS.values():
+        fits = " ".join(f"{'yes' if m.applies_to(G) else '-':>8}" for G in generators.values())
+        lines.append(f"{m.name:<20} {m.needs:<24} {fits}")
+    return "\n".join(lines)
 
 
-def comparison_figure(models: dict, dataset, index: int, scale: float = 4,
-                      crop: tuple[slice, slice] | None = None) -> Figure:
-    """Labels, ground truth and every method for scene ``index`` at ``scale``, optionally cropped."""
+@torch.no_grad()
+def comparison_figure(runs: dict, dataset, index: int, scale: float = 4,
+                      crop: tuple[slice, slice] | None = None, columns: int = 4) -> Figure:
+    """Scene ``index`` of ``dataset`` at ``scale``: the 1x labels, the ground truth, and ``runs =
+    {title: (G, method)}``, each given the scene's labels at that scale; optionally cropped."""
     h, w = dataset.size
     size = (round(h * scale), round(w * scale))
-    truth = dataset.render(index, size=size)
-    images = {"labels (1x, nearest)": colorize(dataset[index]["label"]),
-              f"ground truth {size[0]}x{size[1]}": to_uint8(truth["image"])}
-    images.update({k: to_uint8(v) for k, v in upscaled(models, dataset[index], scale).items()})
+    low, high = dataset[index], dataset.render(index, size=size)
+    images = {"labels (1x)": colorize(low["label"]),
+              f"ground truth {size[0]}x{size[1]}": to_uint8(high["image"])}
+    for title, (G, method) in runs.items():
+        device = next(G.parameters()).device
+        sem = to_semantics(low["label"], low["instance"], "synthetic", G.cfg.use_instance).to(device)
+        hr = to_semantics(high["label"], high["instance"], "synthetic", G.cfg.use_instance).to(device)
+        images[title] = to_uint8(upscale(G, sem, size=size, method=method, labels=hr)[0])
     crop = crop or (slice(None), slice(None))
-    fig = Figure(figsize=(12, 4.2))
-    for ax, (title, image) in zip(fig.subplots(2, 3).ravel(), images.items()):
-        if not title.startswith("labels"):
-            image = image[crop]
-        ax.imshow(image, interpolation="nearest")
-        ax.set_title(title, fontsize=9)
+    rows = -(-len(images) // columns)
+    fig = Figure(figsize=(2.6 * columns, 1.6 * rows + 0.3))
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax, (title, image) in zip(axes, images.items()):
+        show_image(ax, image if title.startswith("labels") else image[crop], title)
+    for ax in axes[len(images):]:
         ax.set_axis_off()
     fig.tight_layout()
     return fig
 
 
-def score_methods(models: dict, dataset, indices, scale: float = 4) -> dict:
-    """Mean PSNR (dB) and SSIM of each method against the ground truth at ``scale``."""
-    h, w = dataset.size
-    size = (round(h * scale), round(w * scale))
-    fakes = {name: [] for name in COMPARED}
-    truths = []
-    for i in indices:
-        truths.append(dataset.render(i, size=size)["image"])
-        for name, image in upscaled(models, dataset[i], scale).items():
-            fakes[name].append(image)
-    truth = torch.stack(truths)
-    return {name: {"psnr": round(psnr(torch.stack(imgs), truth), 2),
-                   "ssim": round(ssim(torch.stack(imgs), truth), 3)} for name, imgs in fakes.items()}
+def patches_figure(item: dict, label_size: tuple[int, int]) -> Figure:
+    """A :class:`~posgen_lib.data.patches.ScaledPatches` item: its 1x labels with the patch windows drawn,
+    and each ground-truth patch at the drawn scale."""
+    count = len(item["patch_window"])
+    fig = Figure(figsize=(2.4 * (count + 2), 2.3))
+    axes = fig.subplots(1, count + 2)
+    h, w = label_size
+    show_image(axes[0], colorize(item["label"]), f"1x labels {h}x{w}")
+    axes[0].set_axis_off()
+    axes[1].set_axis_off()
+    for k, (x0, y0, x1, y1) in enumerate(item["patch_window"].tolist()):
+        left, top = (x0 + 1) / 2 * (w - 1), (y0 + 1) / 2 * (h - 1)
+        width, height = (x1 - x0) / 2 * (w - 1), (y1 - y0) / 2 * (h - 1)
+        axes[0].add_patch(Rectangle((left, top), width, height, fill=False, ec="yellow", lw=1.2))
+        axes[0].text(left, top, str(k), color="yellow", fontsize=7, va="bottom")
+    show_image(axes[1], to_uint8(item["image"]), "1x photo")
+    size = item["patch_image"].shape[-1]
+    for k in range(count):
+        show_image(axes[k + 2], to_uint8(item["patch_image"][k]),
+                   f"patch {k}: {size}x{size} at {float(item['patch_scale']):.2f}x")
+    fig.tight_layout()
+    return fig
 
 
-def format_scores(scores: dict) -> str:
-    """A small text table of :func:`score_methods`' result."""
-    lines = [f"{'method':<16} {'PSNR dB':>8} {'SSIM':>6}"]
-    lines += [f"{name:<16} {s['psnr']:>8.2f} {s['ssim']:>6.3f}" for name, s in scores.items()]
-    return "\n".join(lines)
+def load_results(path: str | Path) -> dict:
+    """``docs/results.json`` written by ``posgen experiment``; FileNotFoundError saying how to make it."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist: run `posgen experiment --out docs` (hours on 2 CPU cores)")
+    return json.loads(path.read_text())
+
+
+TABLE_METRICS = ("miou", "segfd", "kid", "psnr", "psnr_band", "ssim_band", "sharpness", "consistency", "stripes")
+
+
+def results_table(results: dict, scale: float, generators: tuple[str, ...] | None = None,
+                  metrics=TABLE_METRICS) -> str:
+    """Every method at ``scale`` (mean ± sd over seeds) as a text table, best first by band PSNR."""
+    agg = aggregate(results["rows"])
+    keys = [k for k in agg if k[2] == scale and (generators is None or k[0] in generators)]
+    keys.sort(key=lambda k: -agg[k].get("psnr_band", (float("-inf"), 0))[0])
+    shown = [m for m in metrics if any(m in agg[k] for k in keys)]
+    cells = [[f"{k[0]}, {k[1]}"] + [fmt(m, agg[k]) for m in shown] for k in keys]
+    header = ["method"] + [HEADERS[m] for m in shown]
+    widths = [max(len(x) for x in col) for col in zip(header, *cells)]
+    line = lambda xs: "  ".join(x.ljust(w) if i == 0 else x.rjust(w) for i, (x, w) in enumerate(zip(xs, widths)))  # noqa: E731
+    return "\n".join([line(header)] + [line(c) for c in cells])
+
+
+def targets_table(results: dict) -> str:
+    """The targets of the any-resolution work, met or not, with the measurement."""
+    rows = targets(aggregate(results["rows"]), results["costs"], results["meta"])
+    return "\n".join(f"[{'met' if met else 'MISSED'}] {what}: {measured}" for what, met, measured in rows)
 
 
 @dataclass(frozen=True)
