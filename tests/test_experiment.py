@@ -1,4 +1,4 @@
-"""The upscaling experiment (FAST mode), ``posgen eval`` and the report logic."""
+"""The upscaling experiment (FAST mode), ``posgen eval``, the recipe comparison and the report logic."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,9 @@ import pytest
 from PIL import Image
 
 from posgen_lib.cli import main
-from posgen_lib.eval.experiment import RUNS, TITLES, ExperimentConfig, run_experiment, trained_generator
-from posgen_lib.eval.report import compare
+from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arm_runs, arms, core_runs, main_runs,
+                                        operating_name, run_experiment)
+from posgen_lib.eval.report import aggregate, better
 
 
 # ----- the experiment, end to end (FAST mode) ---------------------------------------------------
@@ -20,46 +21,51 @@ def experiment(tmp_path_factory):
     return root, results
 
 
-def test_experiment_writes_report_json_and_picture(experiment):
+def test_experiment_scores_every_run_at_its_scales_and_writes_report_and_pictures(experiment):
     root, results = experiment
+    exp = ExperimentConfig().resolved()
+    assert exp.preset == "tiny" and exp.seeds == (0,) and exp.count == 2
     rows = results["rows"]
-    assert len(rows) == 2 + len(RUNS) * 3  # 1x: one row per generator; then every method at 2x, 3.3x, 4x
-    assert {r["images"] for r in rows} == {2}
-    assert all({"miou", "segfd", "psnr", "ssim"} <= set(r) for r in rows)
+    keys = {(r["generator"], r["method"], r["scale"]) for r in rows}
+    assert {(g, m, ARM_SCALE) for g, m in main_runs(exp) + arm_runs(exp)} <= keys
+    assert {(g, m, s) for g, m in core_runs(exp) for s in exp.scales} <= keys
+    assert ("SPADE", "features_bilinear", 8.0) not in keys  # the costly 8x pass runs the core methods only
+    assert {(a.name, "1x", 1.0) for a in arms(exp)} <= keys
+    assert all({"miou", "segfd", "psnr", "psnr_band", "sharpness", "stripes"} <= set(r) for r in rows)
+    assert all("consistency" in r for r in rows if r["scale"] != 1.0)
     assert json.loads((root / "docs" / "results.json").read_text())["meta"]["fast_mode"] is True
     text = (root / "docs" / "results.md").read_text()
-    for title in TITLES.values():
-        assert title in text
-    for heading in ("### 1x", "### 3.3x", "### 4x", "## Findings", "img/upscaling_comparison.png",
-                    "106x211): the trunk needs sides divisible by 32, so the `trunk_*` methods run at 96x224"):
-        assert heading in text
-    picture = Image.open(root / "docs" / "img" / "upscaling_comparison.png")
-    assert picture.size[0] > 800 and picture.size[1] > 400
+    for heading in ("## Targets", "### 4x", "### 8x", "## The any-resolution arms at 4x", "## Cost at 4x",
+                    "img/anyres_tradeoff.png", "img/upscaling_4x.png", "img/spectra.png", operating_name(exp)):
+        assert heading in text, heading
+    for figure in results["meta"]["figures"].values():
+        picture = Image.open(root / "docs" / figure)
+        assert picture.size[0] > 600 and picture.size[1] > 200
+    assert {c["method"] for c in results["costs"]} >= {"coordinates_hr", "trunk_hr", "bicubic"}
 
 
-def test_experiment_reuses_cached_models(experiment):
+def test_experiment_reuses_trained_models_and_scores(experiment):
     root, results = experiment
     assert all(t["train_seconds"] is not None for t in results["meta"]["training"].values())
-    exp = ExperimentConfig().resolved()
-    assert exp.preset == "tiny" and exp.steps == 2
-    G, folder, seconds = trained_generator("spade", exp, root / "cache", "cpu", progress=False)
-    assert seconds is None and str(folder) == results["meta"]["training"]["SPADE"]["folder"]
-    assert G.kind == "spade" and not G.any_size
+    again = run_experiment(root / "docs2", root / "cache", progress=False)
+    assert all(t["train_seconds"] is None for t in again["meta"]["training"].values())
+    assert again["rows"] == results["rows"]  # the scores came from the cache too
+    assert again["meta"]["eval_seconds"] < results["meta"]["eval_seconds"]
 
 
 def test_eval_command_prints_a_table(experiment, capsys):
     root, results = experiment
-    model = f"{results['meta']['training']['PosGen']['folder']}/model.pt"
+    model = f"{results['meta']['training']['PosGen s0']['folder']}/model.pt"
     assert main(["eval", model, "--scales", "1,2", "--count", "2", "--no-fid",
                  "--methods", "coordinates,joint_bilateral_hr"]) == 0
     out = capsys.readouterr().out
-    assert "images" in out and "mIoU %" in out and "PSNR dB" in out
+    assert "images" in out and "mIoU %" in out and "PSNR dB" in out and "band PSNR" in out
     assert out.count("joint_bilateral_hr") == 1 and " 2x " in out
 
 
 def test_eval_command_errors(experiment, capsys):
     root, results = experiment
-    spade = f"{results['meta']['training']['SPADE']['folder']}/model.pt"
+    spade = f"{results['meta']['training']['SPADE s0']['folder']}/model.pt"
     assert main(["eval", spade, "--methods", "coordinates", "--count", "2", "--no-fid"]) == 2
     assert "does not apply to the spade generator" in capsys.readouterr().err
     with pytest.raises(SystemExit) as exit_:
@@ -67,12 +73,32 @@ def test_eval_command_errors(experiment, capsys):
     assert exit_.value.code == 2
 
 
-# ----- findings logic ----------------------------------------------------------------------------
+# ----- the report's logic ----------------------------------------------------------------------------
 
-def test_compare_directions_and_ties():
-    a = {"miou": 0.60, "psnr": 20.0, "fid": 50.0, "ssim": 0.500}
-    b = {"miou": 0.55, "psnr": 20.2, "fid": 50.5, "ssim": 0.501}
-    c = compare(a, b)
-    assert [x.split()[0] for x in c[1]] == ["mIoU"]
-    assert [x.split()[0] for x in c[-1]] == ["PSNR"]
-    assert sorted(x.split()[0] for x in c[0]) == ["FID", "SSIM"]  # within 3% / 0.002
+def test_aggregate_gives_mean_and_spread_over_seeds():
+    rows = [{"generator": "A", "method": "m", "scale": 4.0, "seed": s, "psnr": p} for s, p in ((0, 18.0), (1, 20.0))]
+    stats = aggregate(rows)[("A", "m", 4.0)]
+    assert stats["seeds"] == (2, 0.0) and stats["psnr"] == (19.0, pytest.approx(2 ** 0.5))
+
+
+def test_a_method_wins_only_by_more_than_the_spreads():
+    assert better("psnr", (20.0, 0.1), (19.0, 0.2)) == 1
+    assert better("psnr", (20.0, 0.6), (19.0, 0.5)) == 0  # within the spreads: a tie
+    assert better("kid", (0.01, 0.0), (0.02, 0.0)) == 1  # lower is better
+    assert better("sharpness", (0.9, 0.0), (1.3, 0.0)) == 1  # closer to the ground truth's 1.0
+    assert better("stripes", (-2.0, 0.0), (1.0, 0.0)) == 1 and better("stripes", (-2.0, 0.0), (-5.0, 0.0)) == 0
+
+
+# ----- the CPU recipe comparison ------------------------------------------------------------------
+
+def test_recipe_comparison_writes_its_table_between_markers(tmp_path, capsys):
+    page = tmp_path / "training.md"
+    page.write_text("# Training\n\nprose before\n\n<!-- posgen recipes: begin -->\nold\n"
+                    "<!-- posgen recipes: end -->\n\nafter\n")
+    assert main(["experiment", "--recipes", str(page), "--cache", str(tmp_path / "cache"), "--quiet"]) == 0
+    text = page.read_text()
+    assert "prose before" in text and "after" in text and "old" not in text
+    for arm in ("defaults (bf16 autocast, channels_last)", "float32, contiguous", "bf16 autocast, contiguous",
+                "defaults, raw weights (no EMA)"):
+        assert f"| {arm} |" in text
+    assert "posgen experiment --recipes" in text

@@ -81,6 +81,9 @@ def test_influence_explorer_follows_the_sliders_and_the_class_menu():
     models = {"strict": trained_like(0), "context": trained_like(16)}
     explorer = lessons.influence_explorer(models, scene["label"], scene["instance"], pixel=(10, 20))
     assert explorer.pixel == (10, 20) and explorer.stats["strict"]["changed"] == 1
+    picture = explorer.images["strict"]
+    assert (picture.layout.width, picture.layout.height) == ("192px", "96px")  # 3x, aspect kept
+    assert picture.value[:8] == b"\x89PNG\r\n\x1a\n"
     first = explorer.images["strict"].value
     explorer.x.value = 40  # moving the slider re-renders
     assert explorer.pixel == (10, 40)

@@ -21,10 +21,19 @@ def add(sub) -> None:
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
     p.add_argument("--device", help="cpu or cuda (default: POSGEN_DEVICE, else CUDA if present)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--recipes", type=Path, metavar="FILE",
+                   help="instead: compare CPU training settings at equal wall-clock time (3 seeds each) and "
+                        "write the table into FILE between markers, e.g. docs/training.md")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.recipes is not None:
+        from ..eval.recipes import run_recipes
+
+        print(run_recipes(args.recipes, args.cache, args.device, progress=not args.quiet))
+        print(f"wrote the table into {args.recipes}")
+        return 0
     from ..eval.experiment import ExperimentConfig, run_experiment
 
     exp = ExperimentConfig(steps=args.steps, anyres_steps=args.anyres_steps, count=args.count,

@@ -58,7 +58,7 @@ class Row:
     met: bool
 
 
-def _interleaved(fn_a, fn_b, repeats: int, warmup: int = 1) -> tuple[float, float]:
+def interleaved(fn_a, fn_b, repeats: int, warmup: int = 1) -> tuple[float, float]:
     """Median seconds of ``fn_a`` and ``fn_b``, timed alternately."""
     for _ in range(warmup):
         fn_a(), fn_b()
@@ -95,9 +95,9 @@ def bench_train_steps(cfg: Config, repeats: int) -> tuple[list[Row], float]:
     chosen = dict(amp=cfg.train.amp, channels_last=cfg.train.channels_last)
     fast = trainer_step(cfg, "posgen", **chosen)
     plain = trainer_step(cfg, "posgen", amp="off", channels_last=False)
-    t_fast, t_plain = _interleaved(fast, plain, repeats)
+    t_fast, t_plain = interleaved(fast, plain, repeats)
     spade = trainer_step(cfg, "spade", **chosen)
-    t_pos, t_spade = _interleaved(fast, spade, repeats)
+    t_pos, t_spade = interleaved(fast, spade, repeats)
     batch = cfg.train.batch_size
     settings = f"amp {chosen['amp']}, {'channels_last' if chosen['channels_last'] else 'contiguous'}"
     pace = 60 / t_fast
@@ -120,7 +120,7 @@ def bench_render(cfg, scales, repeats: int) -> list[Row]:
     spade = build_generator(cfg.model.with_generator("spade")).eval()
     rows = []
     for scale in scales:
-        t_pos, t_spade = _interleaved(lambda: render(posgen, sem, scale=scale),
+        t_pos, t_spade = interleaved(lambda: render(posgen, sem, scale=scale),
                                       lambda: upscale(spade, sem, scale=scale, method="trunk_nearest"), repeats)
         ratio = t_spade / t_pos
         target = ">= 4" if scale == 4 else "-"
@@ -129,7 +129,7 @@ def bench_render(cfg, scales, repeats: int) -> list[Row]:
                         ratio >= 4 if scale == 4 else True))
     anyres = build_generator(cfg.model.with_generator("anyres")).eval()
     hr = F.interpolate(sem, scale_factor=4, mode="nearest")  # stands in for a label map at 4x
-    t_any, t_spade = _interleaved(lambda: render(anyres, sem, scale=4, labels=hr),
+    t_any, t_spade = interleaved(lambda: render(anyres, sem, scale=4, labels=hr),
                                   lambda: upscale(spade, sem, scale=4, method="trunk_hr", labels=hr), repeats)
     rows.append(Row("render 4x, any-resolution (labels at 4x)", f"{t_any * 1e3:.0f} ms",
                     f"{t_spade * 1e3:.0f} ms", t_spade / t_any, ">= 4", t_spade / t_any >= 4))
@@ -186,11 +186,11 @@ def bench_head(cfg, size: tuple[int, int], repeats: int) -> list[Row]:
             for x, m in zip(band_inputs, linears):
                 torch.mm(x, m.weight.T)
 
-    t_head, t_mm = _interleaved(head_banded, matmuls_banded, repeats)
+    t_head, t_mm = interleaved(head_banded, matmuls_banded, repeats)
     flops = head_flops_per_pixel(head) * size[0] * size[1]
     gflops_head, gflops_mm = flops / t_head / 1e9, flops / t_mm / 1e9
     square = torch.randn(2048, 2048)
-    t_square, _ = _interleaved(lambda: square @ square, lambda: None, repeats)
+    t_square, _ = interleaved(lambda: square @ square, lambda: None, repeats)
     gflops_peak = 2 * 2048**3 / t_square / 1e9
     ratio = gflops_head / gflops_mm
     return [Row(f"head GFLOPS ({size[0]}x{size[1]} px)", f"{gflops_head:.1f} GFLOPS",
@@ -247,14 +247,14 @@ def run_bench(preset_name: str = "synthetic", repeats: int | None = None) -> lis
 BEGIN, END = "<!-- posgen bench: begin -->", "<!-- posgen bench: end -->"
 
 
-def write_record(path: Path, record: str) -> Path:
-    """Put ``record`` between the :data:`BEGIN`/:data:`END` markers of ``path``, keeping the prose
+def write_record(path: Path, record: str, begin: str = BEGIN, end: str = END) -> Path:
+    """Put ``record`` between the ``begin``/``end`` markers of ``path``, keeping the prose
     around them (a new file holds just the marked record)."""
-    block = f"{BEGIN}\n{record}\n{END}"
+    block = f"{begin}\n{record}\n{end}"
     text = path.read_text() if path.is_file() else ""
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
     else:
         text = block + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)

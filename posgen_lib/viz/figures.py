@@ -28,7 +28,8 @@ def plot_losses(rows: list[dict], path: str | Path | None = None, title: str = "
             ax.plot(steps, [r.get(key, np.nan) for r in rows], label=key, lw=1.2)
         ax.set_xlabel("step")
         ax.set_title(("generator" if prefix == "G_" else "discriminator") + " losses")
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:  # a frozen-trunk run may train no discriminator
+            ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()

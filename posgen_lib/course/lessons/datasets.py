@@ -75,7 +75,7 @@ def preprocess_figure(item: dict, load_size: int = 128, crop_size: int = 64,
     """
     photo = Image.fromarray((_rgb(item["image"]) * 255).round().astype(np.uint8))
     h, w = item["label"].shape
-    fig = Figure(figsize=(8.4, 3.8))
+    fig = Figure(figsize=(7.2, 3.3))
     axes = fig.subplots(2, (len(PREPROCESS_MODES) + 2) // 2).ravel()
     axes[0].imshow(np.asarray(photo), extent=(0, w, h, 0))
     axes[0].set_title(f"original {w}x{h}", fontsize=8)
@@ -119,7 +119,7 @@ def resolution_figure(small: dict, large: dict, label_set: str = "synthetic") ->
     at_small = large["label"][nearest_rows(h, factor)][:, nearest_rows(w, factor)]  # (h, w)
     differs = (at_small != small["label"]).numpy()
     ch, cw = big_h // 4, big_w // 4  # a quarter-size window of the large render
-    fig = Figure(figsize=(10, 3.6))
+    fig = Figure(figsize=(8.4, 3.1))
     axes = fig.subplots(2, 3)
     panels = [(_rgb(small["image"]), f"photo {h}x{w} (1x)"),
               (_rgb(large["image"]), f"photo {big_h}x{big_w} ({factor}x), shown smaller"),
@@ -207,7 +207,7 @@ def browse_figure(items=(("train", 0, 1), ("val", 0, 1), ("test", 0, 1)), size: 
                   seed: int = 0) -> Figure:
     """Static version of :func:`item_browser`: one row per (split, index, scale), labels | photo |
     instance edges, nearest-neighbour."""
-    fig = Figure(figsize=(10, 1.85 * len(items)))
+    fig = Figure(figsize=(8.4, 1.6 * len(items)))
     axes = fig.subplots(len(items), 3, squeeze=False)
     for row, (split, index, scale) in zip(axes, items):
         panels = browse_panels(split, index, scale, size, seed, display_width=1)  # true pixels

@@ -21,9 +21,12 @@
 """
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import torch
 from matplotlib.figure import Figure
+from PIL import Image
 from torchvision.transforms.v2.functional import gaussian_blur as gaussian_blur_tv
 
 from ...data.labels import colorize
@@ -162,6 +165,13 @@ def corruption_table(photos: torch.Tensor, labels: torch.Tensor, segmenter, stre
     return table
 
 
+def _png(image: np.ndarray) -> bytes:
+    """(H, W, 3) uint8 -> PNG file contents."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def _upscale(image: np.ndarray, factor: int) -> np.ndarray:
     return image.repeat(factor, axis=0).repeat(factor, axis=1)  # nearest neighbour
 
@@ -198,8 +208,6 @@ def corruption_explorer(table: dict, photos: torch.Tensor, labels: torch.Tensor,
     """Pick a corruption, its strength and a metric (static figure: :func:`corruption_figure`)."""
     import ipywidgets as W
 
-    from ..widgets import png_bytes
-
     kind = W.Dropdown(options=[k for k in CORRUPTIONS if k in table], description="corruption")
     metric = W.Dropdown(options=METRICS, description="metric")
     strength = W.SelectionSlider(options=[(f"{s:g}", s) for s in table["strengths"]],
@@ -209,7 +217,7 @@ def corruption_explorer(table: dict, photos: torch.Tensor, labels: torch.Tensor,
 
     def update(_=None) -> None:
         picture, value, curve = explorer_view(table, photos, labels, kind.value, metric.value, strength.value, index)
-        image.value = png_bytes(picture)
+        image.value = _png(picture)
         plot.value = _curve_png(table["strengths"], curve, value, strength.value, metric.value, kind.value)
         info.value = (f"{metric.value} = {value:.3f} for {kind.value} at strength {strength.value:g} "
                       f"({len(photos)} held-out scenes; image: scene {index}, twice its pixel size, nearest)")

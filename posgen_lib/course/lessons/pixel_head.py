@@ -234,12 +234,12 @@ def frequency_viewer(G: PosGenGenerator, sem: torch.Tensor, factors=FREQUENCY_FA
 
 
 def frequency_figure(G: PosGenGenerator, sem: torch.Tensor, factors=(1, 16, 64), scale: int = 4,
-                     crop: tuple[slice, slice] = (slice(152, 248), slice(128, 384))) -> Figure:
+                     crop: tuple[slice, slice] = (slice(176, 248), slice(160, 352))) -> Figure:
     """Static version of :func:`frequency_viewer`: one row per factor, the 1x render (pixels repeated
     ``scale`` times) next to the ``scale`` x render, both cut to ``crop`` (rows, columns of the
-    ``scale`` x image; default: 96 x 256 pixels of the lower middle). At the notebooks' 80 dpi the
+    ``scale`` x image; default: 72 x 192 pixels of the lower middle). At the notebooks' 80 dpi the
     panels show the ``scale`` x pixels about one to one (nearest-neighbour interpolation)."""
-    fig = Figure(figsize=(7.6, 1.75 * len(factors)))
+    fig = Figure(figsize=(5.8, 1.4 * len(factors)))
     axes = fig.subplots(len(factors), 2, squeeze=False)
     for row, factor in zip(axes, factors):
         views = frequency_views(G, sem, factor, scale)

@@ -260,7 +260,7 @@ class InfluenceExplorer:
     """
 
     def __init__(self, models: dict, label: torch.Tensor, instance: torch.Tensor, pixel=(50, 40),
-                 to_class: str = "car", label_set: str = "synthetic", zoom: int = 2):
+                 to_class: str = "car", label_set: str = "synthetic", zoom: int = 3):
         import ipywidgets as W
 
         self.models, self.label, self.instance = models, label, instance
@@ -273,9 +273,10 @@ class InfluenceExplorer:
         self.y = W.IntSlider(value=pixel[0], min=0, max=h - 1, description="y (row)", **slider)
         self.to_class = W.Dropdown(options=list(get_label_set(label_set).names), value=to_class,
                                    description="becomes")
-        layout = W.Layout(width=f"{w * zoom}px", height=f"{h * zoom}px")
         self.titles = {name: W.Label() for name in ["labels", *models]}
-        self.images = {name: W.Image(format="png", layout=layout) for name in ["labels", *models]}
+        self.images = {name: W.Image(format="png", layout=W.Layout(  # exactly the PNG's size: no smoothing
+            width=f"{w * zoom}px", height=f"{h * zoom}px", max_width="none", object_fit="fill"))
+            for name in ["labels", *models]}
         cells = [W.VBox([self.titles[n], self.images[n]]) for n in self.images]
         self.box = W.VBox([W.HBox([self.x, self.y, self.to_class]),
                            *[W.HBox(cells[i:i + 2]) for i in range(0, len(cells), 2)]])
@@ -307,8 +308,11 @@ class InfluenceExplorer:
 
 
 def influence_explorer(models: dict, label: torch.Tensor, instance: torch.Tensor, pixel=(50, 40),
-                       to_class: str = "car", label_set: str = "synthetic", zoom: int = 2) -> InfluenceExplorer:
-    """The widget of notebook 08 (needs ipywidgets; static figure: :func:`influence_figure`)."""
+                       to_class: str = "car", label_set: str = "synthetic", zoom: int = 3) -> InfluenceExplorer:
+    """The widget of notebook 08 (needs ipywidgets; static figure: :func:`influence_figure`).
+
+    Every picture is ``zoom`` times its pixel size (nearest neighbour), shown at exactly that size.
+    """
     return InfluenceExplorer(models, label, instance, pixel, to_class, label_set, zoom)
 
 
