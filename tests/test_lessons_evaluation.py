@@ -48,15 +48,19 @@ def test_frechet_bias_figure_plots_fd_and_kid_against_the_set_size():
     assert list(kid_axis.lines[0].get_ydata()) == [-0.001, 0.0003] and fd_axis.get_xscale() == "log"
 
 
-def test_candidates_figure_shows_each_candidate(scenes):
+def test_candidates_figure_shows_each_candidate_at_twice_its_pixel_size(scenes):
     photos = scenes.image[:2]
     fig = lessons.candidates_figure({"photo": photos, "blurred": lessons.gaussian_blur(photos, 2.0)})
-    assert [ax.get_title() for ax in fig.axes] == ["photo", "blurred"]
+    image = fig.axes[0].images[0].get_array()
+    assert image.shape[:2] == (2 * 64, 2 * (2 * 128 + 2))  # two 64x128 images, a 2-pixel gap, all doubled
+    assert fig.texts[0].get_text() == "photo | blurred"
+    assert fig.get_size_inches()[0] * 80 == pytest.approx(image.shape[1])
 
 
 def test_segmentation_figure_has_a_row_per_scene_and_five_columns(segmenter, scenes):
     fig = lessons.segmentation_figure(segmenter, scenes.label[:2], scenes.image[:2], scenes.image[:2])
-    assert len(fig.axes) == 10
+    image = fig.axes[0].images[0].get_array()
+    assert image.shape[:2] == (2 * 64 + 2, 5 * 128 + 4 * 2)  # true pixel size, 2-pixel gaps
     predicted = lessons.predicted_labels(segmenter, scenes.image[:2])
     assert predicted.shape == scenes.label[:2].shape
     assert set(predicted.unique().tolist()) <= set(segmenter.label_ids)

@@ -1,5 +1,5 @@
-"""Any-resolution PosGen: a per-pixel detail head that knows where in its trunk cell a pixel lies,
-how large the pixel is, and which class the label map gives it at the output resolution.
+"""Any-resolution PosGen: a per-pixel head that knows how large the pixel is and which class the label map
+gives it at the output resolution.
 
 PosGen's head (:mod:`.pixel_head`) only ever saw 1x pixels: at 4x it paints the
 bilinear blend of 1x features, so upscaled renders tie bicubic interpolation.
@@ -21,27 +21,29 @@ For an output pixel p with centre c_p (the coordinates of
 docs/architecture.md), in label pixels u_p = (c_p + 1) / 2 * (size - 1)::
 
     f_p = f sampled at c_p (bilinear), or the 3x3 features of the nearest cell (unfold)
-    o_p = [sin 2 pi u_p, cos 2 pi u_p]         the offset from the cell's centre, u_p - round(u_p), as a phase
-    d_p = output pixel spacing in label pixels  (1 at 1x, 1/4 at 4x)
     e_p = W_e s_p                              embedding of the semantics at p (one-hot + edge)
+    d_p = output pixel spacing in label pixels  (1 at 1x, 1/4 at 4x)
     g_p = sin(W_g c_p + b_g)                   coordinate Fourier features, finer than the head's
-    delta_p = L3(lrelu(L2(lrelu(L1([f_p, e_p, o_p, d_p, c_p, g_p])))))
-    y_p = tanh(PosGen_logits_p + delta_p)       residual form, L3 zero-initialised
+    y_p = tanh(L3(lrelu(L2(lrelu(L1([f_p, e_p, d_p, c_p, g_p]))))))
 
-The offset enters as a phase rather than as the number in [-1/2, 1/2]: the
-same information, but continuous where a pixel crosses from one cell into the
-next, so no seam runs along the cell boundaries, and a window rendered on its
-own reproduces the same pixels of a full render (at scales such as 3.3x, every
-tenth output column lies exactly between two cells, where a raw offset would
-jump from +1/2 to -1/2 on float rounding). With ``anyres_sampling="unfold"``
-the nearest cell itself still changes there, as in LIIF without its local
-ensemble.
+Two variants are switches of :class:`~posgen_lib.config.ModelConfig`, each an
+ablation arm of the experiment (docs/results.md):
 
-So at initialisation the generator is exactly the PosGen it starts from, and
-training only adds what high-resolution supervision teaches
-(:mod:`posgen_lib.train.anyres`). Every pixel is still computed on its own:
-given the feature map and the label map, a pixel depends only on its inputs
-(the pixel-independence test covers this generator too).
+* ``anyres_offset``: also read LIIF's offset from the cell's centre, as the
+  phase o_p = [sin 2 pi u_p, cos 2 pi u_p] (the same information as
+  u_p - round(u_p), but continuous where a pixel crosses into the next cell, so
+  no seam runs along cell boundaries and a window reproduces the pixels of a
+  full render). Off by default: with a patch discriminator, a head that knows
+  the phase in its cell paints a grid with the cell's period (a pattern at the
+  same place in every image, which the stripes measure catches).
+* ``anyres_residual``: add the detail to PosGen's own head instead,
+  y_p = tanh(PosGen_logits_p + delta_p) with L3 zero-initialised, so training
+  starts exactly at the PosGen it fine-tunes. Off by default: the head alone
+  fitted the high-resolution targets better.
+
+Every pixel is still computed on its own: given the feature map and the label
+map, a pixel depends only on its inputs (the pixel-independence test covers
+this generator too). Training: :mod:`posgen_lib.train.anyres`.
 """
 from __future__ import annotations
 
@@ -72,8 +74,8 @@ def cell_phase(coords: torch.Tensor, label_size: tuple[int, int]) -> torch.Tenso
 
 
 class AnyResHead(nn.Module):
-    """The detail head: 3 Linear layers on [cell feature, semantic embedding, offset, spacing,
-    coordinates, coordinate Fourier features]; its last layer starts at zero."""
+    """The head: 3 Linear layers on [cell feature, semantic embedding, (offset phase), spacing, coordinates,
+    coordinate Fourier features]; in the residual form its last layer starts at zero."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()

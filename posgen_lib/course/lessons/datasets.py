@@ -75,7 +75,7 @@ def preprocess_figure(item: dict, load_size: int = 128, crop_size: int = 64,
     """
     photo = Image.fromarray((_rgb(item["image"]) * 255).round().astype(np.uint8))
     h, w = item["label"].shape
-    fig = Figure(figsize=(7.2, 3.3))
+    fig = Figure(figsize=(6.4, 2.9))
     axes = fig.subplots(2, (len(PREPROCESS_MODES) + 2) // 2).ravel()
     axes[0].imshow(np.asarray(photo), extent=(0, w, h, 0))
     axes[0].set_title(f"original {w}x{h}", fontsize=8)

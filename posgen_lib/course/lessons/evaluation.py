@@ -33,6 +33,7 @@ from ...data.labels import colorize
 from ...eval.metrics import SegmentationScore, boundary_band, class_color_error, gradient_energy, psnr, ssim
 from ...viz import to_uint8
 from ...viz.figures import figure_png
+from ...viz.images import tile
 
 
 def predicted_labels(segmenter, images: torch.Tensor) -> torch.Tensor:
@@ -41,27 +42,29 @@ def predicted_labels(segmenter, images: torch.Tensor) -> torch.Tensor:
     return ids[segmenter.predict(images).cpu()]
 
 
-def segmentation_figure(segmenter, labels: torch.Tensor, photos: torch.Tensor, generated: torch.Tensor,
-                        label_set: str = "synthetic", height: float = 1.3) -> Figure:
-    """One row per scene: labels | photo | segmenter(photo) | generated | segmenter(generated)."""
-    columns = {"labels": lambda i: colorize(labels[i], label_set),
-               "photo": lambda i: to_uint8(photos[i]),
-               "segmenter on photo": lambda i: colorize(seg_photo[i], label_set),
-               "generated": lambda i: to_uint8(generated[i]),
-               "segmenter on generated": lambda i: colorize(seg_fake[i], label_set)}
-    seg_photo, seg_fake = predicted_labels(segmenter, photos), predicted_labels(segmenter, generated)
-    rows = labels.shape[0]
-    aspect = labels.shape[-1] / labels.shape[-2]
-    fig = Figure(figsize=(len(columns) * height * aspect + 0.5, rows * height + 0.4))
-    axes = fig.subplots(rows, len(columns), squeeze=False)
-    for r in range(rows):
-        for ax, (title, draw) in zip(axes[r], columns.items()):
-            ax.imshow(draw(r), interpolation="nearest")
-            ax.set_axis_off()
-            if r == 0:
-                ax.set_title(title, fontsize=9)
-    fig.tight_layout()
+def grid_figure(rows: list[list[np.ndarray]], title: str, zoom: int = 1, dpi: int = 80) -> Figure:
+    """uint8 images tiled in rows (2-pixel white gaps), each pixel drawn as ``zoom`` x ``zoom`` screen
+    pixels at ``dpi`` (nearest neighbour: 1 is the true pixel size), with a one-line title above."""
+    image = tile([[np.asarray(a) for a in row] for row in rows])
+    image = image.repeat(zoom, axis=0).repeat(zoom, axis=1)
+    h, w = image.shape[:2]
+    top = 0.3  # inches for the title
+    fig = Figure(figsize=(w / dpi, h / dpi + top))
+    ax = fig.add_axes((0, 0, 1, h / (h + top * dpi)))
+    ax.imshow(image, interpolation="nearest")
+    ax.set_axis_off()
+    fig.text(0.5, 1 - 0.5 * top / (h / dpi + top), title, ha="center", va="center", fontsize=9)
     return fig
+
+
+def segmentation_figure(segmenter, labels: torch.Tensor, photos: torch.Tensor, generated: torch.Tensor,
+                        label_set: str = "synthetic", zoom: int = 1) -> Figure:
+    """One row per scene: labels | photo | segmenter(photo) | generated | segmenter(generated),
+    at ``zoom`` x the true pixel size."""
+    seg_photo, seg_fake = predicted_labels(segmenter, photos), predicted_labels(segmenter, generated)
+    rows = [[colorize(labels[i], label_set), to_uint8(photos[i]), colorize(seg_photo[i], label_set),
+             to_uint8(generated[i]), colorize(seg_fake[i], label_set)] for i in range(labels.shape[0])]
+    return grid_figure(rows, "labels | photo | segmenter on photo | generated | segmenter on generated", zoom)
 
 
 def frechet_bias_figure(rows: list[dict], feature_name: str = "segmenter features") -> Figure:
@@ -98,17 +101,9 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
     return gaussian_blur_tv(images, kernel_size=2 * radius + 1, sigma=sigma)
 
 
-def candidates_figure(candidates: dict[str, torch.Tensor], index: int = 0, height: float = 2.0) -> Figure:
-    """Image ``index`` of every candidate set side by side."""
-    first = next(iter(candidates.values()))
-    aspect = first.shape[-1] / first.shape[-2]
-    fig = Figure(figsize=(len(candidates) * height * aspect + 0.3, height + 0.4))
-    for ax, (name, images) in zip(fig.subplots(1, len(candidates), squeeze=False)[0], candidates.items()):
-        ax.imshow(np.asarray(to_uint8(images[index])), interpolation="nearest")
-        ax.set_title(name, fontsize=9)
-        ax.set_axis_off()
-    fig.tight_layout()
-    return fig
+def candidates_figure(candidates: dict[str, torch.Tensor], index: int = 0, zoom: int = 2) -> Figure:
+    """Image ``index`` of every candidate set side by side, at ``zoom`` x its pixel size (nearest)."""
+    return grid_figure([[to_uint8(images[index]) for images in candidates.values()]], " | ".join(candidates), zoom)
 
 
 # --- the corruption explorer ------------------------------------------------------------------------
