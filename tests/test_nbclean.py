@@ -9,9 +9,11 @@ from posgen_lib.cli import main as posgen
 from posgen_lib.course import nbclean
 
 PNG = "iVBORw0KGgo="
+WIDGET_VIEW = {"model_id": "abc", "version_major": 2, "version_minor": 0}
 
 
 def dirty_notebook():
+    """A notebook as JupyterLab saves it after a run: outputs plus volatile state."""
     plain = new_code_cell("x = 1\nx", execution_count=3, metadata={
         "tags": ["setup"], "execution": {"iopub.status.busy": "2024"}, "collapsed": True,
         "scrolled": True, "nbgrader": {"grade": False, "solution": True, "grade_id": "a"}})
@@ -23,30 +25,44 @@ def dirty_notebook():
         new_output("display_data", {"image/png": PNG}),
         new_output("execute_result", {"text/plain": "3"}, execution_count=4),
     ]
-    nb = new_notebook(cells=[new_markdown_cell("# title", metadata={"tags": ["intro"]}), plain, checked])
+    widget = new_code_cell("slider", execution_count=9)
+    widget.outputs = [
+        new_output("display_data", {"application/vnd.jupyter.widget-view+json": WIDGET_VIEW,
+                                    "text/plain": "IntSlider(value=1)"}),
+        new_output("display_data", {"application/vnd.jupyter.widget-view+json": WIDGET_VIEW}),
+        new_output("display_data", {"image/png": PNG}),
+    ]
+    nb = new_notebook(cells=[new_markdown_cell("# title", metadata={"tags": ["intro"]}),
+                             plain, checked, widget])
     nb.metadata.update(kernelspec={"name": "python3", "display_name": "Python 3", "language": "python"},
                        language_info={"name": "python", "version": "3.11.7"},
                        widgets={"application/vnd.jupyter.widget-state+json": {"state": {}}})
     return nb
 
 
-def test_clean_notebook_strips_outputs_and_volatile_metadata():
+def test_clean_notebook_keeps_outputs_and_strips_volatile_state():
     nb = dirty_notebook()
     warnings = nbclean.clean_notebook(nb, "demo.ipynb")
-    md, plain, checked = nb.cells
-    assert plain.outputs == [] and plain.execution_count is None
+    md, plain, checked, widget = nb.cells
+    # outputs of an ordinary cell stay; its execution count is renumbered from 1
+    assert plain.execution_count == 1
+    assert [o.data for o in plain.outputs] == [{"text/plain": "1"}]
+    assert plain.outputs[0].execution_count == 1
     assert plain.metadata == {"tags": ["setup"],
                               "nbgrader": {"grade": False, "solution": True, "grade_id": "a"}}
     assert md.metadata == {"tags": ["intro"]}
     assert "widgets" not in nb.metadata
     assert nb.metadata.language_info == {"name": "python"}
     assert nb.metadata.kernelspec.name == "python3"
-    # the checked cell keeps its text outputs only; nbval needs an execution count on it
-    assert checked.execution_count == 1
+    # the checked cell keeps its text outputs only
+    assert checked.execution_count == 2
     assert [o.output_type for o in checked.outputs] == ["stream", "display_data", "execute_result"]
     assert checked.outputs[1].data == {"text/plain": "<Figure>"}
-    assert checked.outputs[2].execution_count is None
+    assert checked.outputs[2].execution_count == 2
     assert len(warnings) == 2 and all("demo.ipynb cell 2" in w and "image/png" in w for w in warnings)
+    # live widget views go (their text fallback and the static figure stay)
+    assert widget.execution_count == 3
+    assert [o.data for o in widget.outputs] == [{"text/plain": "IntSlider(value=1)"}, {"image/png": PNG}]
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -81,7 +97,28 @@ def test_check_mode_reports_and_changes_nothing_then_clean_fixes(tmp_path, capsy
     assert posgen(["nbclean", str(folder)]) == 0
     assert posgen(["nbclean", "--check", str(folder)]) == 0
     cleaned = nbformat.read(dirty, as_version=4)
-    assert cleaned.cells[1].outputs == []
+    assert cleaned.cells[1].outputs[0].data == {"text/plain": "1"}
+
+
+def test_check_mode_flags_a_notebook_that_was_not_run(tmp_path, capsys):
+    path = tmp_path / "02_unrun.ipynb"
+    nbformat.write(new_notebook(cells=[new_code_cell("x = 1", execution_count=1),
+                                       new_code_cell("y = 2"), new_code_cell("   ")]), path)
+    assert posgen(["nbclean", "--check", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "02_unrun.ipynb: code cells [1] were never run" in out
+
+
+def test_check_mode_enforces_the_size_budget(tmp_path, capsys, monkeypatch):
+    path = tmp_path / "big.ipynb"
+    nb = dirty_notebook()
+    nbclean.clean_notebook(nb)
+    nbformat.write(nb, path)
+    monkeypatch.setattr(nbclean, "SIZE_BUDGET", path.stat().st_size - 1)
+    assert posgen(["nbclean", "--check", str(path)]) == 1
+    assert "over the budget" in capsys.readouterr().out
+    monkeypatch.setattr(nbclean, "SIZE_BUDGET", path.stat().st_size)
+    assert posgen(["nbclean", "--check", str(path)]) == 0
 
 
 def test_cleaning_is_idempotent(tmp_path):
@@ -100,8 +137,8 @@ def test_bad_paths_and_files_give_clear_errors(tmp_path, capsys):
     assert "broken.ipynb: not a readable notebook" in capsys.readouterr().err
 
 
-def test_checked_cell_without_outputs_has_no_execution_count():
-    cell = new_code_cell("# NBVAL_CHECK_OUTPUT\nx = 1", execution_count=7)
-    nb = new_notebook(cells=[cell])
+def test_cells_that_were_not_run_keep_no_execution_count():
+    ran, skipped = new_code_cell("x = 1", execution_count=7), new_code_cell("y = 2")
+    nb = new_notebook(cells=[skipped, ran])
     nbclean.clean_notebook(nb)
-    assert cell.outputs == [] and cell.execution_count is None
+    assert skipped.execution_count is None and ran.execution_count == 1
