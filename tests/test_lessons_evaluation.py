@@ -151,3 +151,15 @@ def test_corruption_and_blur_sweep_figures(table, scenes):
     assert len(fig.axes) == 3 and "star: peak" in fig.axes[0].get_title() and "inf" in fig.axes[1].get_title()
     star = fig.axes[0].lines[1]
     assert list(star.get_xdata()) == [1] and list(star.get_ydata()) == [18.0]
+
+
+def test_corruption_explorer_pictures_have_a_fixed_on_screen_size(table, scenes):
+    pytest.importorskip("ipywidgets")
+    from PIL import Image
+    import io
+
+    widget = lessons.corruption_explorer(table, scenes.image[:4], scenes.label[:4])
+    assert (widget.image.layout.width, widget.image.layout.height) == ("256px", "128px")
+    assert Image.open(io.BytesIO(widget.image.value)).size == (256, 128)  # no browser rescaling
+    assert Image.open(io.BytesIO(widget.plot.value)).size == (288, 208)
+    assert (widget.plot.layout.width, widget.plot.layout.height) == ("288px", "208px")

@@ -80,6 +80,8 @@ def test_sample_stepper_slider_changes_the_picture(tmp_path):
     widget.slider.value = 5  # what dragging the slider does
     assert widget.image.value == (run / "samples" / "step_0000005.png").read_bytes() != last
     assert widget.caption.value.startswith("step 5 of 40")
+    width, height = Image.open(run / "samples" / "step_0000005.png").size
+    assert (widget.image.layout.width, widget.image.layout.height) == (f"{width}px", f"{height}px")  # true size
     with pytest.raises(FileNotFoundError):
         lessons.sample_stepper(tmp_path / "nothing")
 

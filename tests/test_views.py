@@ -115,6 +115,20 @@ def test_figures_display_as_png_in_ipython(monkeypatch):
     assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_library_source_is_shown_as_compact_markdown():
+    from IPython.core.formatters import DisplayFormatter
+
+    from posgen_lib.eval.metrics import boundary_band
+
+    shown_source = pg.course.source(boundary_band, lines=(1, 2))
+    data, _ = DisplayFormatter().format(shown_source)
+    assert set(data) == {"text/plain", "text/markdown"}  # no HTML or LaTeX copies
+    markdown = data["text/markdown"]
+    assert markdown.startswith("`posgen_lib/eval/metrics.py`\n```python\ndef boundary_band(")
+    assert markdown.endswith("```") and markdown.count("\n") == 4  # path, fence, 2 lines, fence
+    assert "eval/metrics.py, 2 lines" in data["text/plain"]
+
+
 # --- widgets, driven by setting .value ------------------------------------------
 
 widgets = pytest.importorskip("posgen_lib.course.widgets", reason="needs ipywidgets (the notebooks extra)")

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 
 from matplotlib.figure import Figure
 
@@ -42,13 +43,27 @@ def show(*figures: Figure) -> None:
         display(*figures)
 
 
-def source(obj, lines: tuple[int, int] | None = None):
-    """The source code of ``obj`` (a function, class or method of the library) as a syntax-highlighted
-    cell output; ``lines=(first, last)`` shows only those lines (1-based, inclusive) of it."""
-    from IPython.display import Code
+@dataclass(frozen=True)
+class SourceCode:
+    """Library source as a cell output: a fenced Python block in Markdown, which
+    JupyterLab and GitHub both highlight. Markdown (no inline HTML styles or
+    LaTeX copies) keeps the committed notebooks small."""
 
+    path: str  # relative to posgen_lib/
+    text: str
+
+    def _repr_markdown_(self) -> str:
+        return f"`posgen_lib/{self.path}`\n```python\n{self.text.rstrip()}\n```"
+
+    def __repr__(self) -> str:
+        return f"<source from posgen_lib/{self.path}, {len(self.text.splitlines())} lines>"
+
+
+def source(obj, lines: tuple[int, int] | None = None) -> SourceCode:
+    """The source code of ``obj`` (a function, class or method of the library) as a
+    highlighted cell output; ``lines=(first, last)`` shows only those lines
+    (1-based, inclusive) of it."""
     text = inspect.getsource(obj)
     if lines is not None:
         text = "".join(text.splitlines(keepends=True)[lines[0] - 1:lines[1]])
-    where = f"# {inspect.getsourcefile(obj).split('posgen_lib', 1)[-1].lstrip('/')}"
-    return Code(f"{where}\n{text}", language="python")
+    return SourceCode(inspect.getsourcefile(obj).split("posgen_lib", 1)[-1].lstrip("/"), text)

@@ -32,7 +32,6 @@ from torchvision.transforms.v2.functional import gaussian_blur as gaussian_blur_
 from ...data.labels import colorize
 from ...eval.metrics import SegmentationScore, boundary_band, class_color_error, gradient_energy, psnr, ssim
 from ...viz import to_uint8
-from ...viz.figures import figure_png
 from ...viz.images import tile
 
 
@@ -196,7 +195,9 @@ def _curve_png(strengths, curve, value, strength, metric: str, kind: str) -> byt
     ax.set_title(metric, fontsize=9)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return figure_png(fig, 80)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)  # exactly 288 x 208 pixels, the widget's fixed size
+    return buffer.getvalue()
 
 
 def corruption_explorer(table: dict, photos: torch.Tensor, labels: torch.Tensor, index: int = 0):
@@ -208,7 +209,13 @@ def corruption_explorer(table: dict, photos: torch.Tensor, labels: torch.Tensor,
     strength = W.SelectionSlider(options=[(f"{s:g}", s) for s in table["strengths"]],
                                  value=table["strengths"][len(table["strengths"]) // 2],
                                  description="strength", continuous_update=False)
-    image, plot, info = W.Image(format="png"), W.Image(format="png"), W.Label()
+    h, w = photos.shape[-2:]
+
+    def fixed(width: int, height: int) -> W.Image:  # a fixed on-screen size: the browser never rescales it
+        return W.Image(format="png", layout=W.Layout(width=f"{width}px", height=f"{height}px", max_width="none",
+                                                     object_fit="fill"))
+
+    image, plot, info = fixed(2 * w, 2 * h), fixed(288, 208), W.Label()
 
     def update(_=None) -> None:
         picture, value, curve = explorer_view(table, photos, labels, kind.value, metric.value, strength.value, index)

@@ -207,7 +207,11 @@ def sample_stepper(folder: str | Path):
         raise FileNotFoundError(f"{folder}/samples holds no step_*.png; train with a sample_every below the steps")
     slider = W.SelectionSlider(options=[(str(s), s) for s, _ in frames], value=frames[-1][0],
                                description="step", continuous_update=False)
-    image, caption = W.Image(format="png"), W.Label()
+    with Image.open(frames[-1][1]) as first:
+        width, height = first.size  # every grid of a run has the same size: shown at exactly that size
+    image = W.Image(format="png", layout=W.Layout(width=f"{width}px", height=f"{height}px", max_width="none",
+                                                  object_fit="fill"))
+    caption = W.Label()
 
     def update(_=None) -> None:
         image.value, caption.value = frame_at(frames, slider.value)
