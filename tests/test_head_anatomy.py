@@ -79,6 +79,9 @@ def test_frequency_viewer_callback_rerenders(tiny):
     G, sem = tiny
     viewer = ha.frequency_viewer(G, sem, factors=(1, 8, 64))
     assert viewer.slider.value == 1
+    h, w = sem.shape[-2:]
+    for image in viewer.images.values():  # fixed on-screen size: the browser does not rescale
+        assert (image.layout.width, image.layout.height) == (f"{4 * w}px", f"{4 * h}px")
     first = {k: image.value for k, image in viewer.images.items()}
     info = viewer.info.value
     viewer.slider.value = 64  # what dragging the slider does

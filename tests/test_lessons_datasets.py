@@ -75,6 +75,8 @@ def test_item_browser_callback_redraws():
     assert "test scene 2" in browser.info.value
     browser.scale.value = 2
     assert "at 2x (32x64" in browser.info.value
+    for image in browser.images.values():  # 512 pixels wide at every scale, pixels repeated
+        assert (image.layout.width, image.layout.height) == ("512px", "256px")
     browser.index.value, browser.split.value, browser.scale.value = 0, "train", 1
     assert {k: image.value for k, image in browser.images.items()} == first
 

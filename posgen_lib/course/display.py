@@ -63,7 +63,8 @@ def source(obj, lines: tuple[int, int] | None = None) -> SourceCode:
     """The source code of ``obj`` (a function, class or method of the library) as a
     highlighted cell output; ``lines=(first, last)`` shows only those lines
     (1-based, inclusive) of it."""
-    text = inspect.getsource(obj)
+    text = inspect.getsource(inspect.unwrap(obj))
     if lines is not None:
         text = "".join(text.splitlines(keepends=True)[lines[0] - 1:lines[1]])
-    return SourceCode(inspect.getsourcefile(obj).split("posgen_lib", 1)[-1].lstrip("/"), text)
+    path = inspect.getsourcefile(inspect.unwrap(obj))  # a decorated function's own file
+    return SourceCode(path.split("posgen_lib", 1)[-1].lstrip("/"), text)

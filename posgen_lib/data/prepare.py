@@ -28,7 +28,7 @@ from typing import BinaryIO, Callable
 
 import numpy as np
 from PIL import Image
-from tqdm.auto import tqdm
+from tqdm import tqdm  # text bars on a terminal only (disable=None); none in notebooks or logs
 
 from ..errors import UserError
 from . import cityscapes, cocostuff

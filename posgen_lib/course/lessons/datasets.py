@@ -123,7 +123,7 @@ def resolution_figure(small: dict, large: dict, label_set: str = "synthetic") ->
     axes = fig.subplots(2, 3)
     panels = [(_rgb(small["image"]), f"photo {h}x{w} (1x)"),
               (_rgb(large["image"]), f"photo {big_h}x{big_w} ({factor}x), shown smaller"),
-              (_rgb(large["image"][:, ch:2 * ch, 2 * cw:3 * cw]), f"{factor}x, a {ch}x{cw} crop, true pixels"),
+              (_rgb(large["image"][:, ch:2 * ch, 2 * cw:3 * cw]), f"{factor}x, a {ch}x{cw} crop (enlarged)"),
               (colorize(small["label"], label_set), "labels 1x"),
               (colorize(large["label"], label_set), f"labels {factor}x"),
               (differs, f"1x label != {factor}x label at its centre ({differs.mean():.1%})")]
@@ -187,11 +187,14 @@ def item_browser(length: int = 100, size: tuple[int, int] = (64, 128), seed: int
     split = W.ToggleButtons(options=list(SPLITS), value="train", description="split")
     scale = W.ToggleButtons(options=[(f"{s}x", s) for s in BROWSE_SCALES], value=1, description="scale")
     info = W.Label()
-    images = {name: W.Image(format="png") for name in ("labels", "photo", "edges")}
+    images = {name: W.Image(format="png", layout=W.Layout(max_width="none", object_fit="fill"))
+              for name in ("labels", "photo", "edges")}
 
     def update(_=None) -> None:
         panels = browse_panels(split.value, index.value, scale.value, size, seed)
         for name, image in images.items():
+            height, width = panels[name].shape[:2]  # shown at exactly this size: no browser rescaling
+            image.layout.width, image.layout.height = f"{width}px", f"{height}px"
             image.value = png(panels[name])
         info.value = panels["info"]
 

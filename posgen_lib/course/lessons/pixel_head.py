@@ -200,7 +200,8 @@ def frequency_views(G: PosGenGenerator, sem: torch.Tensor, factor: float, scale:
 
 def frequency_viewer(G: PosGenGenerator, sem: torch.Tensor, factors=FREQUENCY_FACTORS, scale: int = 4):
     """A slider over ``factors``: the shipped model with W_c times the factor, at 1x (pixels repeated) and
-    at ``scale`` x. Static fallback: :func:`frequency_figure`. Needs ipywidgets.
+    at ``scale`` x, both shown at a fixed size of ``scale`` x the label map's pixels (the 1x render's pixels
+    repeated, the ``scale`` x render one to one). Static fallback: :func:`frequency_figure`. Needs ipywidgets.
 
     The returned box has ``.slider``, ``.images`` (dict of two ``ipywidgets.Image``) and ``.info``;
     setting ``viewer.slider.value`` re-renders as dragging would.
@@ -216,7 +217,10 @@ def frequency_viewer(G: PosGenGenerator, sem: torch.Tensor, factors=FREQUENCY_FA
     slider = W.SelectionSlider(options=[(f"{f:g}", f) for f in factors], value=1 if 1 in factors else factors[0],
                                description="W_c x", continuous_update=False)
     info = W.Label()
-    images = {"1x": W.Image(format="png"), f"{scale}x": W.Image(format="png")}
+    h, w = scale * sem.shape[-2], scale * sem.shape[-1]  # both pictures are this size (the 1x one enlarged)
+    fixed = dict(width=f"{w}px", height=f"{h}px", max_width="none", object_fit="fill")  # no browser rescaling
+    images = {"1x": W.Image(format="png", layout=W.Layout(**fixed)),
+              f"{scale}x": W.Image(format="png", layout=W.Layout(**fixed))}
     titles = {"1x": W.Label(f"1x ({sem.shape[-2]}x{sem.shape[-1]}), each pixel shown as {scale}x{scale}"),
               f"{scale}x": W.Label(f"{scale}x ({scale * sem.shape[-2]}x{scale * sem.shape[-1]}), true pixels")}
 
