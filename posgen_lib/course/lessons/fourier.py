@@ -23,17 +23,25 @@ Because the model is a function of continuous coordinates, :func:`render`
 evaluates it on any grid, e.g. 4x the training resolution; comparing that with
 a 4x ground truth (the procedural scenes have one) measures what the model
 does *between* the training pixels.
+
+The notebook's widget is :func:`feature_slider` (a sigma slider over the cosine
+channels of a Gaussian map, with the count of waves beyond the grid's Nyquist
+limits, :func:`nyquist`); its callback is :func:`feature_view` and its static
+figure :func:`features_figure`.
 """
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from PIL import Image as PILImage
 from torch import nn
 
 from ...models.fourier import FULL_WINDOW, GaussianFourierFeatures, LearnedFourierFeatures, coordinate_grid
@@ -231,10 +239,8 @@ def feature_view(sigma: float, count: int = 5, size: tuple[int, int] = (64, 128)
 def colour_map(values: torch.Tensor, limit: float | None = None, cmap: str = "RdBu") -> np.ndarray:
     """(H, W) values -> (H, W, 3) uint8 through ``cmap``, symmetric around 0 (``limit``: |value| at the
     ends of the colour scale; default the largest |value|)."""
-    import matplotlib
-
     lim = float(limit if limit is not None else values.abs().max()) or 1.0
-    rgba = matplotlib.colormaps[cmap]((values.detach().float().numpy() / lim + 1) / 2)  # (H, W, 4)
+    rgba = colormaps[cmap]((values.detach().float().numpy() / lim + 1) / 2)  # (H, W, 4)
     return (rgba[..., :3] * 255).round().astype(np.uint8)
 
 
@@ -251,6 +257,13 @@ def tile_row(images: list[np.ndarray], zoom: int = 2, gap: int = 4) -> np.ndarra
     return np.concatenate(parts, axis=1)
 
 
+def png_bytes(image: np.ndarray) -> bytes:
+    """(H, W, 3) uint8 -> PNG file contents (what an ipywidgets ``Image`` shows)."""
+    buffer = io.BytesIO()
+    PILImage.fromarray(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def feature_panel(view: FeatureView, zoom: int = 1) -> np.ndarray:
     """The view's channels as one RGB strip (red -1, white 0, blue +1), ``zoom`` screen pixels per pixel."""
     return tile_row([colour_map(c, limit=1.0) for c in view.channels], zoom)
@@ -259,8 +272,8 @@ def feature_panel(view: FeatureView, zoom: int = 1) -> np.ndarray:
 def features_figure(sigmas=(1.0, 4.0, 16.0, 40.0), count: int = 5, size: tuple[int, int] = (64, 128),
                     seed: int = 0) -> Figure:
     """Rows: sigma; columns: the first ``count`` channels cos(2 pi b_k . v) of a Gaussian feature map,
-    drawn nearest-neighbour (one square per pixel); aliased waves are titled in red."""
-    fig = Figure(figsize=(2.0 * count, 1.15 * len(sigmas) + 0.3))
+    drawn nearest-neighbour (one square per pixel); waves beyond the grid's Nyquist limits are titled in red."""
+    fig = Figure(figsize=(1.75 * count, 1.05 * len(sigmas) + 0.3))
     axes = fig.subplots(len(sigmas), count, squeeze=False)
     for row, sigma in enumerate(sigmas):
         view = feature_view(sigma, count, size, seed)
@@ -268,8 +281,8 @@ def features_figure(sigmas=(1.0, 4.0, 16.0, 40.0), count: int = 5, size: tuple[i
             ax = axes[row, j]
             ax.imshow(view.channels[j].numpy(), cmap="RdBu", vmin=-1, vmax=1, interpolation="nearest")
             bx, by = view.B[j].tolist()
-            ax.set_title(f"sigma={sigma:g}: b=({bx:.1f}, {by:.1f})" + (" aliased" if view.aliased[j] else ""),
-                         fontsize=7, color="C3" if view.aliased[j] else "k")
+            ax.set_title(f"sigma={sigma:g}: b=({bx:.1f}, {by:.1f})", fontsize=7,
+                         color="C3" if view.aliased[j] else "k")  # red: beyond the Nyquist limits
             ax.set_axis_off()
     fig.tight_layout()
     return fig
@@ -303,9 +316,9 @@ def psnr_figure(results: list[FitResult]) -> Figure:
     fig = Figure(figsize=(9, 3.2))
     axes = fig.subplots(1, 2, sharey=True)
     for k, r in enumerate(results):
-        axes[0].plot(r.steps, r.train_psnr, color=f"C{k}", label=r.label)
+        axes[0].plot(r.steps, r.train_psnr, color=f"C{k}", marker="o", ms=2.5, label=r.label)
         if r.test_psnr:
-            axes[1].plot(r.steps, r.test_psnr, color=f"C{k}", ls="--", label=r.label)
+            axes[1].plot(r.steps, r.test_psnr, color=f"C{k}", ls="--", marker="o", ms=2.5, label=r.label)
     axes[0].set_title("on the training pixels", fontsize=9)
     axes[1].set_title("between them (test image at a higher resolution)", fontsize=9)
     for ax in axes:
@@ -324,8 +337,6 @@ def feature_slider(size: tuple[int, int] = (64, 128), count: int = 5, sigma: flo
     true pixel size, by pixel repetition), ``.info`` (how many waves alias) and ``.update()``.
     """
     import ipywidgets as widgets
-
-    from ..widgets import png_bytes
 
     slider = widgets.FloatLogSlider(value=sigma, base=10, min=-0.5, max=1.7, step=0.05,
                                     description="sigma", continuous_update=False)

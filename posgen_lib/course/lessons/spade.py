@@ -4,8 +4,9 @@ spectral norm (notebook 02).
 Park et al., "Semantic Image Synthesis with Spatially-Adaptive Normalization"
 (CVPR 2019):
 
-* Eq. 1 -- SPADE: ``out = norm(x) * (1 + gamma(m)) + beta(m)`` with per-pixel,
-  per-channel ``gamma``, ``beta`` predicted from the segmentation map ``m``.
+* Eq. 1 -- SPADE, in the official code's form: ``out = norm(x) * (1 + gamma(m)) + beta(m)``
+  with per-pixel, per-channel ``gamma``, ``beta`` predicted from the segmentation map
+  ``m`` (the paper writes ``gamma`` for the code's ``1 + gamma``).
   :func:`modulation_maps` returns the pieces of that formula for one layer.
 * Sec. 3 ("Why does SPADE work better?") -- a convolution of a one-hot map
   that holds a single label is constant, and instance normalization of a
@@ -15,8 +16,16 @@ Park et al., "Semantic Image Synthesis with Spatially-Adaptive Normalization"
   ``num_upsampling_layers`` ``normal`` / ``more`` / ``most`` gives 5 / 6 / 7
   upsamplings (Cityscapes uses ``more``). :func:`upsampling_schedule` lists it.
 * Spectral normalization (Miyato et al. 2018): ``W / sigma(W)``, ``sigma`` the
-  largest singular value estimated by one power iteration per training step.
-  :func:`power_iteration_trace` shows the estimate converging.
+  largest singular value of the kernel reshaped to (out, in * k * k), estimated
+  by one power iteration per training step. :func:`power_iteration_trace` shows
+  the estimate converging; :func:`conv_operator_norm` measures what that matrix
+  norm only bounds, the operator norm of the convolution itself.
+
+The notebook's widget is :func:`class_explorer` (a class of the scene -> its
+region and the gamma / beta maps of the channels where it stands out); its
+callback is :func:`class_modulation` and its static figure
+:func:`class_modulation_figure`. :func:`resblock_diagram` draws the residual
+block and the inside of a SPADE layer.
 """
 from __future__ import annotations
 
@@ -29,8 +38,9 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from ...config import ModelConfig
-from ...data.labels import get_label_set
+from ...data.labels import colorize, get_label_set
 from ...models.spade import SPADE
+from .fourier import colour_map, png_bytes, tile_row
 
 
 def modulation_maps(layer: SPADE, x: torch.Tensor, segmap: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -263,8 +273,6 @@ def _outline(mask: np.ndarray) -> np.ndarray:
 def class_panel(view: ClassModulation, label_rgb: np.ndarray, zoom: int = 2) -> np.ndarray:
     """One row per channel: the class region (elsewhere faded), gamma and beta of that channel
     (RdBu_r, symmetric around 0, region outlined in black); ``zoom`` screen pixels per map pixel."""
-    from .fourier import colour_map, tile_row
-
     h, w = view.mask.shape
     label_small = np.asarray(label_rgb)
     if label_small.shape[:2] != (h, w):  # labels at a finer resolution than the layer: nearest
@@ -292,9 +300,6 @@ def class_explorer(maps: dict[str, torch.Tensor], label: torch.Tensor, label_set
     :func:`class_modulation_figure`). Returns a ``VBox`` with ``.dropdown``, ``.image``, ``.info``, ``.update()``."""
     import ipywidgets as widgets
 
-    from ...data.labels import colorize
-    from ..widgets import png_bytes
-
     label_rgb = colorize(label, label_set)
     options = present_classes(label, label_set)
     dropdown = widgets.Dropdown(options=options, value=options[0][1], description="class")
@@ -315,8 +320,6 @@ def class_explorer(maps: dict[str, torch.Tensor], label: torch.Tensor, label_set
 def class_modulation_figure(maps: dict[str, torch.Tensor], label: torch.Tensor, classes, label_set="synthetic",
                             count: int = 1) -> Figure:
     """Static view of the class explorer: a row per (class, channel): region, gamma, beta."""
-    from ...data.labels import colorize
-
     label_rgb = colorize(label, label_set)
     views = [class_modulation(maps, label, c, count, label_set) for c in classes]
     rows = sum(len(v.channels) for v in views)
