@@ -75,7 +75,7 @@ import torch.nn.functional as F
 
 import posgen_lib as pg
 
-pg.course.source(pg.rendering.render.render)
+pg.course.source(pg.render)
 """, tags=["setup"])
 
 code("""

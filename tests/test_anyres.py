@@ -191,10 +191,11 @@ def test_anyres_init_must_be_a_posgen_of_the_same_shape(tmp_path):
 def test_cli_trains_renders_with_high_res_labels_and_checks_its_flags(tmp_path, capsys):
     assert main(["train", "--preset", "tiny", "--steps", "2", "--out", str(tmp_path / "p"), "--quiet"]) == 0
     assert main(["train", "--preset", "tiny", "--generator", "anyres", "--init", str(tmp_path / "p" / "model.pt"),
-                 "--patch-gan", "0.3", "--scale-max", "3", "--steps", "2", "--out", str(tmp_path / "a"),
-                 "--quiet"]) == 0
+                 "--patch-gan", "0.3", "--scale-max", "3", "--consistency", "0", "--channels-last", "off",
+                 "--steps", "2", "--out", str(tmp_path / "a"), "--quiet"]) == 0
     run = pg.load_generator(tmp_path / "a" / "model.pt")[1].train
     assert (run.lambda_patch_gan, run.anyres_scale_max, run.anyres_freeze) == (0.3, 3.0, True)
+    assert (run.lambda_consistency, run.channels_last) == (0.0, False)
     low, high = scenes(1), scenes(1, scale=4)
     Image.fromarray(low["label"][0].numpy().astype(np.uint8)).save(tmp_path / "low.png")
     Image.fromarray(high["label"][0].numpy().astype(np.uint8)).save(tmp_path / "high.png")
@@ -202,9 +203,13 @@ def test_cli_trains_renders_with_high_res_labels_and_checks_its_flags(tmp_path, 
                  str(tmp_path / "high.png"), "--scale", "4", "--out", str(tmp_path / "o.png")]) == 0
     assert "coordinates_hr" in capsys.readouterr().out and Image.open(tmp_path / "o.png").size == (256, 128)
     for argv, message in ((["--patch-gan", "0.1"], "need --generator anyres"),
+                          (["--consistency", "2"], "need --generator anyres"),
                           (["--generator", "anyres", "--no-freeze"], "--no-freeze needs --init")):
         code = main(["train", "--preset", "tiny", "--steps", "1", "--out", str(tmp_path / "x"), *argv])
         assert code == 2 and message in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse names the choices
+        main(["train", "--preset", "tiny", "--out", str(tmp_path / "x"), "--compile", "everything"])
+    assert "--compile: invalid choice: 'everything'" in capsys.readouterr().err
 
 
 def test_patch_query_spacing_is_the_scale():
