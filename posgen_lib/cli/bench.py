@@ -16,6 +16,8 @@ def add(sub) -> None:
                    help="model sizes to measure (default synthetic)")
     p.add_argument("--repeats", type=positive_int, help="timed repetitions per measurement")
     p.add_argument("--out", type=Path, help="also write the table into this markdown file (between markers)")
+    p.add_argument("--no-compile", action="store_true",
+                   help="skip the two torch.compile rows (each compiles for a minute or more)")
     p.add_argument("--costs", nargs="*", metavar="PRESET",
                    help="count FLOPs and memory of one training step of these presets "
                         "(default cityscapes coco_stuff) instead of timing")
@@ -30,7 +32,7 @@ def run(args) -> int:
         return 0
     from ..perf.bench import format_table, machine_description, run_bench, write_record
 
-    rows = run_bench(args.preset, args.repeats)
+    rows = run_bench(args.preset, args.repeats, compile_rows=not args.no_compile)
     table = format_table(rows)
     header = f"Machine: {machine_description()}\nPreset: {args.preset}\n"
     print(header + "\n" + table)

@@ -10,6 +10,8 @@ row                      ratio                                              targ
 =======================  =================================================  ==========
 train throughput         PosGen images/s, chosen settings / float32 eager   >= 1.7
 train step               PosGen step / SPADE step, both chosen settings      <= 1.05
+threads                  one thread / all threads, chosen settings           -
+compile                  eager / torch.compile, and steps to pay it back     within the demo
 demo pace                demo steps per minute / pace its budget needs       >= 1
 render 2x, 4x            SPADE on upsampled labels / PosGen (trunk at 1x)    >= 4 at 4x
 render 4x, any-res       SPADE on the 4x labels / any-resolution PosGen      >= 4
@@ -44,6 +46,7 @@ from ..data.transforms import to_semantics
 from ..models.fourier import coordinate_grid
 from ..train.loop import Trainer
 from ..models.registry import build_generator
+from ..runtime import compile_module
 from .memory import PeakTensorMemory
 from ..rendering import DEFAULT_CHUNK_PIXELS, render, upscale
 
@@ -78,15 +81,18 @@ def _synthetic_batch(cfg, batch: int, split: str = "test") -> tuple[dict, torch.
     return stacked, to_semantics(stacked["label"], stacked["instance"], cfg.data.label_set)
 
 
-def trainer_step(cfg: Config, kind: str, amp: str, channels_last: bool):
-    """A zero-argument function running one training step of ``kind`` with these settings."""
+def trainer_step(cfg: Config, kind: str, amp: str, channels_last: bool, compile: str = "off"):
+    """A zero-argument function running one training step of ``kind`` with these settings
+    (``compile``: off, generator or all, as in :attr:`TrainConfig.compile`)."""
     cfg = copy.deepcopy(cfg)
     cfg.model.generator, cfg.train.amp, cfg.train.channels_last = kind, amp, channels_last
     torch.manual_seed(0)
     trainer = Trainer(cfg, "unused", device="cpu", progress=False)  # nothing is written before fit()
     items = [trainer.dataset[i] for i in range(cfg.train.batch_size)]
     batch = default_collate(items)
-    return lambda: trainer.train_step(batch, trainer.G, trainer.D, trainer.E)
+    G = compile_module(trainer.G, trainer.device) if compile in ("generator", "all") else trainer.G
+    D = compile_module(trainer.D, trainer.device) if compile == "all" else trainer.D
+    return lambda: trainer.train_step(batch, G, D, trainer.E)
 
 
 def bench_train_steps(cfg: Config, repeats: int) -> tuple[list[Row], float]:
@@ -109,6 +115,45 @@ def bench_train_steps(cfg: Config, repeats: int) -> tuple[list[Row], float]:
             Row(f"demo pace ({cfg.train.steps} steps in {DEMO_TRAIN_MINUTES} min of training)",
                 f"{pace:.0f} steps/min", f"{needed:.0f} steps/min needed", pace / needed, ">= 1", pace >= needed)]
     return rows, t_fast
+
+
+def with_threads(fn, threads: int):
+    """``fn`` run with ``threads`` torch threads (the setting is restored afterwards)."""
+    def run():
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            fn()
+        finally:
+            torch.set_num_threads(before)
+    return run
+
+
+def bench_threads(cfg: Config, repeats: int) -> Row:
+    """The chosen settings with all of the machine's torch threads vs one thread."""
+    chosen = dict(amp=cfg.train.amp, channels_last=cfg.train.channels_last)
+    threads = torch.get_num_threads()
+    t_all, t_one = interleaved(trainer_step(cfg, "posgen", **chosen),
+                               with_threads(trainer_step(cfg, "posgen", **chosen), 1), repeats)
+    return Row(f"train step, {threads} threads vs 1", f"{t_all * 1e3:.0f} ms", f"{t_one * 1e3:.0f} ms",
+               t_one / t_all, "-", True)
+
+
+def bench_compile(cfg: Config, repeats: int, mode: str) -> Row:
+    """torch.compile (``mode``: generator or all) vs eager, both with the chosen settings: the first
+    compiled step's extra time, the speed-up after it, and whether it pays back within the demo."""
+    chosen = dict(amp=cfg.train.amp, channels_last=cfg.train.channels_last)
+    eager, compiled = trainer_step(cfg, "posgen", **chosen), trainer_step(cfg, "posgen", **chosen, compile=mode)
+    start = time.perf_counter()
+    compiled()  # compiles
+    first = time.perf_counter() - start
+    t_eager, t_compiled = interleaved(eager, compiled, repeats)
+    overhead, saved = first - t_compiled, t_eager - t_compiled
+    pays_after = overhead / saved if saved > 0 else float("inf")
+    return Row(f"compile {mode} (first step {first:.0f} s; pays back after "
+               f"{'never' if pays_after == float('inf') else f'{pays_after:,.0f} steps'})",
+               f"{t_compiled * 1e3:.0f} ms", f"{t_eager * 1e3:.0f} ms eager", t_eager / t_compiled,
+               f"pays within {cfg.train.steps} steps", pays_after <= cfg.train.steps)
 
 
 @torch.no_grad()
@@ -233,10 +278,14 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def run_bench(preset_name: str = "synthetic", repeats: int | None = None) -> list[Row]:
+def run_bench(preset_name: str = "synthetic", repeats: int | None = None, compile_rows: bool = True) -> list[Row]:
+    """Every row of the table; ``compile_rows=False`` skips the two torch.compile rows (minutes of compiling)."""
     cfg = preset(preset_name)
     repeats = repeats or budget(5, 1)
     rows, step_seconds = bench_train_steps(cfg, repeats)
+    rows.append(bench_threads(cfg, repeats))
+    if compile_rows:
+        rows += [bench_compile(cfg, repeats, mode) for mode in ("generator", "all")]
     rows += bench_render(cfg, (2, 4), repeats)
     rows += bench_render_memory(cfg)
     rows += bench_head(cfg, budget((256, 512), (32, 64)), repeats)
