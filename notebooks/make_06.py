@@ -524,20 +524,15 @@ The any-resolution head reads, among other things, an **embedding of the labels 
 `ablate_label_embedding(model, sem, labels_hr, photo_hr, radius)` that renders the 4x images of the given
 scenes twice, with `model` as it is and with a copy whose label embedding is switched off (its weights and
 bias zero), both given the high-resolution labels, and returns `(full_psnr, ablated_psnr)`: the PSNR in the
-boundary band (use `band` and `band_scores` from section 4, which the setup below repeats) of each against
+boundary band (use `band_scores` from section 4, which the setup below repeats, and the library's `boundary_band`, which section 4 checked equal to `band`) of each against
 the photo. The original model must stay as it was. Then answer in the markdown cell: what does the drop tell
 you about where the sharp edges come from?
 """)
 
 code("""
-def band(label_hr, radius):
-    edge = torch.zeros_like(label_hr, dtype=torch.bool)
-    dx, dy = label_hr[..., :, 1:] != label_hr[..., :, :-1], label_hr[..., 1:, :] != label_hr[..., :-1, :]
-    edge[..., :, 1:] |= dx
-    edge[..., :, :-1] |= dx
-    edge[..., 1:, :] |= dy
-    edge[..., :-1, :] |= dy
-    return F.max_pool2d(edge[:, None].float(), 2 * radius + 1, 1, radius)[:, 0] > 0
+import posgen_lib as pg  # noqa: E402 - for the model, the scenes and section 4's band (checked equal there)
+
+band = pg.eval.metrics.boundary_band
 
 
 def band_scores(fake, real, mask):
@@ -545,8 +540,6 @@ def band_scores(fake, real, mask):
     grad = lambda x: F.pad(x.diff(dim=-1), (0, 1)) ** 2 + F.pad(x.diff(dim=-2), (0, 0, 0, 1)) ** 2  # noqa: E731
     return float(10 * torch.log10(4 / mse)), float(grad(fake).sum(1)[mask].sum() / grad(real).sum(1)[mask].sum())
 
-
-import posgen_lib as pg  # noqa: E402 - for the model and the scenes only
 
 model = pg.pretrained("synthetic_anyres")
 test = pg.data.SyntheticStreets(size=(64, 128), length=4, seed=0, split="test")

@@ -90,3 +90,16 @@ def save_gallery(path, n: int = 6, seed: int = 0) -> Path:
     figure.tight_layout()
     figure.savefig(path, dpi=150)
     return path
+
+
+def true_size_figure(image: np.ndarray, title: str, dpi: int = 80) -> Figure:
+    """``image`` (H, W[, 3]) drawn at its true pixel size at ``dpi`` (nearest neighbour), with a
+    one-line title above it."""
+    h, w = image.shape[:2]
+    top = 0.3  # inches for the title
+    fig = Figure(figsize=(w / dpi, h / dpi + top))
+    ax = fig.add_axes((0, 0, 1, h / (h + top * dpi)))
+    ax.imshow(image, interpolation="nearest")
+    ax.set_axis_off()
+    fig.text(0.5, 1 - 0.5 * top / (h / dpi + top), title, ha="center", va="center", fontsize=9)
+    return fig

@@ -32,6 +32,7 @@ from torchvision.transforms.v2.functional import gaussian_blur as gaussian_blur_
 from ...data.labels import colorize
 from ...eval.metrics import SegmentationScore, boundary_band, class_color_error, gradient_energy, psnr, ssim
 from ...viz import to_uint8
+from ...viz.figures import true_size_figure
 from ...viz.images import tile
 
 
@@ -45,15 +46,7 @@ def grid_figure(rows: list[list[np.ndarray]], title: str, zoom: int = 1, dpi: in
     """uint8 images tiled in rows (2-pixel white gaps), each pixel drawn as ``zoom`` x ``zoom`` screen
     pixels at ``dpi`` (nearest neighbour: 1 is the true pixel size), with a one-line title above."""
     image = tile([[np.asarray(a) for a in row] for row in rows])
-    image = image.repeat(zoom, axis=0).repeat(zoom, axis=1)
-    h, w = image.shape[:2]
-    top = 0.3  # inches for the title
-    fig = Figure(figsize=(w / dpi, h / dpi + top))
-    ax = fig.add_axes((0, 0, 1, h / (h + top * dpi)))
-    ax.imshow(image, interpolation="nearest")
-    ax.set_axis_off()
-    fig.text(0.5, 1 - 0.5 * top / (h / dpi + top), title, ha="center", va="center", fontsize=9)
-    return fig
+    return true_size_figure(image.repeat(zoom, axis=0).repeat(zoom, axis=1), title, dpi)
 
 
 def segmentation_figure(segmenter, labels: torch.Tensor, photos: torch.Tensor, generated: torch.Tensor,

@@ -30,6 +30,7 @@ from ...data.synthetic import SyntheticStreets
 from ...data.transforms import to_semantics
 from ...train.loop import base_learning_rates
 from ...viz import sample_grid
+from ...viz.figures import true_size_figure
 from ...viz.images import tile
 
 # --- losses ---------------------------------------------------------------------------------
@@ -155,19 +156,7 @@ def samples_figure(generators, cfg: Config, n: int = 4, title: str = "") -> Figu
         device = next(G.parameters()).device
         fakes.append(G.eval()(sem.to(device)).cpu())  # (n, 3, H, W)
     grid = sample_grid(label, torch.stack([it["image"] for it in items]), fakes, cfg.data.label_set)
-    return _image_figure(grid, title or " | ".join(["labels", "photo", *generators]))
-
-
-def _image_figure(image: np.ndarray, title: str, dpi: int = 80) -> Figure:
-    """``image`` at its true pixel size (nearest neighbour) at ``dpi``, with a title line above it."""
-    h, w = image.shape[:2]
-    top = 0.3  # inches for the title
-    fig = Figure(figsize=(w / dpi, h / dpi + top))
-    ax = fig.add_axes((0, 0, 1, h / (h + top * dpi)))
-    ax.imshow(image, interpolation="nearest")
-    ax.set_axis_off()
-    fig.text(0.5, 1 - 0.5 * top / (h / dpi + top), title, ha="center", va="center", fontsize=9)
-    return fig
+    return true_size_figure(grid, title or " | ".join(["labels", "photo", *generators]))
 
 
 # --- the sample grids of a run: widget and static figure ------------------------------------------
@@ -245,7 +234,7 @@ def training_progress_figure(folder: str | Path, image_size: tuple[int, int], co
     columns = [labels, photos] + [generated_column(g, image_size, 2) for g in grids]
     rows = [[col[r] for col in columns] for r in range(min(scenes, len(labels)))]
     title = "labels | photo | " + " | ".join(f"step {frames[i][0]}" for i in picks)
-    return _image_figure(tile(rows), title)
+    return true_size_figure(tile(rows), title)
 
 
 # --- the GPU recipe ---------------------------------------------------------------------------------
