@@ -16,6 +16,10 @@ def test_demo_writes_samples_renders_curve_and_metrics(tmp_path, capsys):
             assert image.format == "PNG" and image.width > 200
     saved = json.loads((out / "metrics.json").read_text())
     assert saved == metrics and saved["steps"] == 2
-    for model in ("posgen", "untrained_posgen"):
-        assert {"psnr_1x", "psnr_4x", "ssim_2x", "class_color_error"} <= set(saved[model])
-    assert str(out / "samples.png") in capsys.readouterr().out
+    assert saved["recipe"]["ema_decay"] == 0.999 and saved["recipe"]["preset"] == "synthetic"
+    assert set(saved["scores"]) == {"demo", "untrained", "shipped"}
+    for card in saved["scores"].values():
+        for scale in ("1x", "4x"):
+            assert {"miou", "segfd", "psnr", "ssim", "sharpness"} <= set(card[scale])
+    printed = capsys.readouterr().out
+    assert str(out / "samples.png") in printed and "   shipped    4x" in printed

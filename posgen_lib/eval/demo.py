@@ -5,7 +5,9 @@ then writes to the output folder:
 
     samples.png      held-out scenes: label | real photo | PosGen
     renders.png      one held-out scene at 1x, 2x and 4x (head on an enlarged
-                     coordinate grid, trunk at 1x) next to the 4x ground truth
+                     coordinate grid, trunk at 1x), the shipped any-resolution
+                     PosGen at 4x (pg.pretrained("synthetic_anyres"), given the
+                     4x labels) and the 4x ground truth
     loss_curve.png   generator and discriminator losses
     metrics.json     steps, time, recipe, and at 1x and 4x the segmenter's mIoU,
                      SegFD, PSNR/SSIM and sharpness against ground truth, for the
@@ -39,14 +41,17 @@ SCORED_SCENES = 32  # held-out scenes scored at 1x and 4x (a minute on 2 cores f
 
 
 @torch.no_grad()
-def resolution_figure(G, cfg, index: int, device):
-    """labels | PosGen at 1x, 2x, 4x (head on the enlarged grid) | 4x ground truth, for one held-out scene."""
+def resolution_figure(G, anyres, cfg, index: int, device):
+    """labels | PosGen at 1x, 2x, 4x (head on the enlarged grid) | the shipped any-resolution PosGen at 4x
+    (given the 4x labels) | 4x ground truth, for one held-out scene."""
     scenes_at = synthetic_scenes_at(cfg, index + 1)
     base, top = scenes_at(1), scenes_at(4)
-    sem = to_semantics(base.label[index:index + 1], base.instance[index:index + 1],
-                       cfg.data.label_set, cfg.model.use_instance).to(device)
+    part = slice(index, index + 1)
+    sem = to_semantics(base.label[part], base.instance[part], cfg.data.label_set, cfg.model.use_instance)
+    sem_4x = to_semantics(top.label[part], top.instance[part], cfg.data.label_set, cfg.model.use_instance)
     images = {"labels (1x)": base.label[index]}
-    images.update({f"PosGen {s}x": render(G, sem, scale=s).cpu() for s in SCALES})
+    images.update({f"PosGen {s}x": render(G, sem.to(device), scale=s).cpu() for s in SCALES})
+    images["shipped any-res 4x"] = render(anyres, sem.to(device), scale=4, labels=sem_4x.to(device)).cpu()
     images["ground truth 4x"] = top.image[index]
     return row_figure(images, cfg.data.label_set, height=2.4)
 
@@ -69,7 +74,7 @@ def run_demo(out_dir: str | Path = "outputs/demo", steps: int | None = None, dev
     with torch.no_grad():
         fake = G(sem).cpu()
     save_png(sample_grid(held.label, held.image, [fake], cfg.data.label_set), out / "samples.png")
-    resolution_figure(G, cfg, 0, dev).savefig(out / "renders.png", dpi=150)
+    resolution_figure(G, pretrained("synthetic_anyres", dev), cfg, 0, dev).savefig(out / "renders.png", dpi=150)
     shutil.copy(out / "train" / "loss_curve.png", out / "loss_curve.png")
 
     torch.manual_seed(cfg.train.seed)

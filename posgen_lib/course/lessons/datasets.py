@@ -87,7 +87,7 @@ def preprocess_figure(item: dict, load_size: int = 128, crop_size: int = 64,
         ax.imshow(np.asarray(photo.resize(g.resize, Image.Resampling.BICUBIC)), extent=(0, rw, rh, 0))
         x0, y0, x1, y1 = g.crop or (0, 0, rw, rh)
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="red", lw=2))
-        ax.set_title(f"{mode}: resize {rw}x{rh} -> {x1 - x0}x{y1 - y0}", fontsize=7.5)
+        ax.set_title(f"{mode}:\nresize {rw}x{rh} -> {x1 - x0}x{y1 - y0}", fontsize=7.5)
     for ax in axes:
         ax.set_xlim(0, max(w, 2 * load_size))
         ax.set_ylim(max(h, load_size), 0)
