@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from posgen_lib.cli import main
-from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arm_runs, arms, core_runs, main_runs,
-                                        operating_name, run_experiment)
+from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arm_runs, arms, arms_of_seed, core_runs,
+                                        main_runs, operating_name, run_experiment)
 from posgen_lib.eval.report import aggregate, better
 
 
@@ -74,6 +74,16 @@ def test_eval_command_errors(experiment, capsys):
 
 
 # ----- the report's logic ----------------------------------------------------------------------------
+
+def test_ablation_arms_train_on_the_first_seeds_and_the_core_on_every_seed():
+    exp = ExperimentConfig(seeds=(0, 1, 2), ablation_seeds=2).resolved()
+    core = {"PosGen", "SPADE", operating_name(exp)}
+    assert [a.name for a in arms_of_seed(exp, 0)] == [a.name for a in arms(exp)]
+    assert [a.name for a in arms_of_seed(exp, 1)] == [a.name for a in arms(exp)]
+    assert {a.name for a in arms_of_seed(exp, 2)} == core
+    with pytest.raises(ValueError, match="ablation_seeds"):
+        ExperimentConfig(ablation_seeds=0).resolved()
+
 
 def test_aggregate_gives_mean_and_spread_over_seeds():
     rows = [{"generator": "A", "method": "m", "scale": 4.0, "seed": s, "psnr": p} for s, p in ((0, 18.0), (1, 20.0))]

@@ -17,7 +17,10 @@ def add(sub) -> None:
     p.add_argument("--steps", type=positive_int, help="training steps of the 1x generators (default 2000)")
     p.add_argument("--anyres-steps", type=positive_int, help="training steps of each any-resolution arm (default 1500)")
     p.add_argument("--seeds", type=non_negative_int, nargs="+", help="training seeds (default 0 1 2)")
-    p.add_argument("--count", type=in_range(2, 100_000, kind=int), help="held-out scenes per scale (default 100)")
+    p.add_argument("--ablation-seeds", type=positive_int, default=1,
+                   help="train the trade-off and ablation arms on this many of the first seeds (default 1); "
+                        "PosGen, SPADE and the operating point train on every seed")
+    p.add_argument("--count", type=in_range(2, 100_000, kind=int), help="held-out scenes per scale (default 64)")
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
     p.add_argument("--device", help="cpu or cuda (default: POSGEN_DEVICE, else CUDA if present)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -37,7 +40,8 @@ def run(args) -> int:
     from ..eval.experiment import ExperimentConfig, run_experiment
 
     exp = ExperimentConfig(steps=args.steps, anyres_steps=args.anyres_steps, count=args.count,
-                           seeds=tuple(args.seeds) if args.seeds else None, inception=False if args.no_fid else None)
+                           seeds=tuple(args.seeds) if args.seeds else None, ablation_seeds=args.ablation_seeds,
+                           inception=False if args.no_fid else None)
     results = run_experiment(args.out, args.cache, exp, args.device, progress=not args.quiet)
     pictures = ", ".join(sorted(results["meta"]["figures"].values()))
     print(f"wrote {args.out / 'results.md'}, {args.out / 'results.json'} and {pictures} (in {args.out}) in "

@@ -56,6 +56,7 @@ class ExperimentConfig:
     steps: int | None = None  # 1x generators (and the from-scratch arm)
     anyres_steps: int | None = None  # any-resolution fine-tuning
     seeds: tuple[int, ...] | None = None
+    ablation_seeds: int = 1  # the trade-off and ablation arms train on this many of the first seeds
     count: int | None = None  # held-out scenes per scale
     batch_size: int = 8
     inception: bool | None = None  # FID/KID; None: when installed and not in FAST mode
@@ -75,9 +76,9 @@ class ExperimentConfig:
                       inception=self.inception if self.inception is not None else
                       (not fast_mode() and inception_available()),
                       scales=tuple(self.scales))
-        if out.steps < 1 or out.anyres_steps < 1 or out.count < 2 or not out.seeds:
-            raise ValueError(f"steps={out.steps} and anyres_steps={out.anyres_steps} must be >= 1, "
-                             f"count={out.count} >= 2, and seeds not empty")
+        if out.steps < 1 or out.anyres_steps < 1 or out.count < 2 or not out.seeds or out.ablation_seeds < 1:
+            raise ValueError(f"steps={out.steps}, anyres_steps={out.anyres_steps} and ablation_seeds="
+                             f"{out.ablation_seeds} must be >= 1, count={out.count} >= 2, and seeds not empty")
         if out.operating_point not in out.tradeoff:
             raise ValueError(f"operating_point {out.operating_point} must be one of tradeoff {out.tradeoff}")
         return out
@@ -104,6 +105,18 @@ def arms(exp: ExperimentConfig) -> list[Arm]:
             Arm("AnyRes no consistency", "anyres", {**point, "train.lambda_consistency": 0.0}, True),
             Arm("AnyRes from scratch", "anyres", point, False)]
     return out
+
+
+def core_arms(exp: ExperimentConfig) -> set[str]:
+    """The arms trained on every seed: the two 1x generators and the any-resolution operating point."""
+    return {"PosGen", "SPADE", operating_name(exp)}
+
+
+def arms_of_seed(exp: ExperimentConfig, seed: int) -> list[Arm]:
+    """The arms trained on ``seed``: all of them on the first ``exp.ablation_seeds`` seeds, the core arms
+    on the others (each any-resolution arm costs as much as the core; the ablations are read at one seed)."""
+    every = exp.seeds.index(seed) < exp.ablation_seeds
+    return [a for a in arms(exp) if every or a.name in core_arms(exp)]
 
 
 def tradeoff_name(weight: float) -> str:
@@ -161,7 +174,7 @@ def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool) -> tu
     models, facts = {}, {}
     for seed in exp.seeds:
         posgen_file = None
-        for arm in arms(exp):
+        for arm in arms_of_seed(exp, seed):
             cfg = arm_config(arm, exp, seed, posgen_file)
             slug = arm.name.lower().replace(" ", "-")
             G, folder, seconds = cached_run(cfg, cache, f"{slug}-s{seed}", device, progress)
@@ -264,6 +277,7 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
     for seed in exp.seeds:
         generators = {name: G for (name, s), G in models.items() if s == seed}
         for scales, runs in passes(exp):
+            runs = [run for run in runs if run[0] in generators]
             rows += scored(generators, facts, seed, scales, runs, exp, cfg, cache, device, segmenter, scenes_at,
                            progress)
     rows = _unique(rows)

@@ -167,6 +167,9 @@ def write_report(results: dict, path: str | Path) -> Path:
         f"- 1x generators: PosGen and the SPADE baseline, preset `{exp['preset']}` ({meta['image_size'][0]}x"
         f"{meta['image_size'][1]} labels), {exp['steps']} steps each with an EMA of the weights, seeds "
         f"{', '.join(map(str, exp['seeds']))} (one model per seed and method).",
+        f"- Seeds per arm: PosGen, SPADE and the operating point on every seed; the trade-off and ablation arms "
+        f"on the first {exp.get('ablation_seeds', len(exp['seeds']))} (the `seeds` column of each table; a "
+        "spread of 0 there means one seed, not agreement).",
         f"- Any-resolution PosGen (`anyres`): the detail head of `posgen_lib.models.anyres` trained for "
         f"{exp['anyres_steps']} steps on the frozen trunk and head of the same seed's PosGen, against ground truth "
         "at a random scale in [1, 4] (`posgen_lib.train.anyres`). The operating point, shipped as "
