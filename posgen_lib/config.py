@@ -328,7 +328,7 @@ def _cityscapes() -> Config:
                           image_size=(256, 512), num_upsampling_layers="more",
                           spade_norm="syncbatch"),
         data=DataConfig(dataset="cityscapes", label_set="cityscapes", preprocess_mode="fixed",
-                        load_size=512, crop_size=512, aspect_ratio=2.0),
+                        load_size=512, crop_size=512, aspect_ratio=2.0, num_workers=4),
         train=TrainConfig(epochs=50, batch_size=32, sample_every=2000, ckpt_every=2000),
     )
 
@@ -343,7 +343,7 @@ def _coco_stuff() -> Config:
                           spade_norm="syncbatch"),
         data=DataConfig(dataset="coco_stuff", label_set="coco_stuff",
                         preprocess_mode="resize_and_crop", load_size=286, crop_size=256,
-                        aspect_ratio=1.0),
+                        aspect_ratio=1.0, num_workers=4),
         train=TrainConfig(epochs=25, batch_size=32, sample_every=2000, ckpt_every=2000),
     )
 

@@ -67,14 +67,14 @@ def adapt(command: str) -> tuple[str, list[str]]:
 
 
 def _small(args: list[str]) -> list[str]:
-    """Full-size presets -> tiny, epochs -> 2 steps (the commands' own POSGEN_FAST budgets do the rest)."""
+    """Full-size presets -> tiny, epochs and steps -> 2 steps (the commands' own POSGEN_FAST budgets do the rest)."""
     out = []
     it = iter(args)
     for a in it:
         if a == "--preset":
             name = next(it)
             out += ["--preset", "tiny" if name in ("cityscapes", "coco_stuff") else name]
-        elif a == "--epochs":
+        elif a in ("--epochs", "--steps"):
             next(it)
             out += ["--steps", "2"]
         else:
