@@ -7,6 +7,7 @@ from matplotlib.figure import Figure
 
 import posgen_lib as pg
 from posgen_lib.course.lessons import upscaling
+from posgen_lib.perf.memory import PeakTensorMemory
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,14 @@ def test_results_and_targets_tables_read_the_experiment(tmp_path):
 def test_chunked_working_memory_stays_flat(models, dataset):
     G = models["posgen"]
     sem = pg.course.views.semantics(G, dataset[0])
-    rows = upscaling.render_memory(G, sem, scales=(2, 4), chunks=(1 << 9, 1 << 30))
+    rows = []
+    for scale in (2, 4):
+        for chunk in (1 << 9, 1 << 30):
+            with PeakTensorMemory() as mem:
+                out = pg.render(G, sem, scale=scale, max_chunk_pixels=chunk)
+            rows.append(upscaling.MemoryRow(scale, chunk, out.numel() * out.element_size() / 2**20,
+                                            mem.peak_bytes / 2**20))
+            del out
     banded = {r.scale: r for r in rows if r.chunk_pixels == 1 << 9}
     whole = {r.scale: r for r in rows if r.chunk_pixels == 1 << 30}
     assert whole[4].output_mb == pytest.approx(3 * 128 * 256 * 4 / 2**20)

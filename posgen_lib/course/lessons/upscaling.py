@@ -8,7 +8,7 @@
   and the ground-truth patches at the drawn scale.
 * :func:`results_table`, :func:`targets_table` -- the numbers of ``posgen experiment``
   (``docs/results.json``): every metric of every method, mean and spread over seeds.
-* :func:`render_memory`, :func:`memory_figure` -- the working memory of banded renders.
+* :class:`MemoryRow`, :func:`memory_figure` -- the working memory of banded renders (measured in the notebook).
 """
 from __future__ import annotations
 
@@ -25,8 +25,7 @@ from ...data.labels import colorize
 from ...data.transforms import to_semantics
 from ...eval.evaluate import HEADERS
 from ...eval.report import aggregate, fmt, targets
-from ...perf.memory import PeakTensorMemory
-from ...rendering import METHODS, render, upscale
+from ...rendering import METHODS, upscale
 from ...viz import to_uint8
 from ...viz.figures import show_image
 
@@ -134,20 +133,6 @@ class MemoryRow:
     def working_mb(self) -> float:
         """Memory beyond the output buffer: trunk features plus one band of head activations."""
         return self.peak_mb - self.output_mb
-
-
-def render_memory(G, sem: torch.Tensor, scales=(2, 4, 8),
-                  chunks=(1 << 12, 1 << 16, 1 << 30)) -> list[MemoryRow]:
-    """Peak tensor memory (:class:`~posgen_lib.perf.memory.PeakTensorMemory`) per scale and band size."""
-    rows = []
-    for scale in scales:
-        for chunk in chunks:
-            with PeakTensorMemory() as mem:
-                out = render(G, sem, scale=scale, max_chunk_pixels=chunk)
-            output = out.numel() * out.element_size()
-            rows.append(MemoryRow(scale, chunk, output / 2**20, mem.peak_bytes / 2**20))
-            del out
-    return rows
 
 
 def memory_figure(rows: list[MemoryRow]) -> Figure:
