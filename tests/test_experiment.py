@@ -9,7 +9,7 @@ from PIL import Image
 from posgen_lib.cli import main
 from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arm_runs, arms, arms_of_seed, core_runs,
                                         main_runs, operating_name, run_experiment)
-from posgen_lib.eval.report import aggregate, better
+from posgen_lib.eval.report import READING_BEGIN, READING_END, aggregate, better, kept_reading
 
 
 # ----- the experiment, end to end (FAST mode) ---------------------------------------------------
@@ -83,6 +83,15 @@ def test_ablation_arms_train_on_the_first_seeds_and_the_core_on_every_seed():
     assert {a.name for a in arms_of_seed(exp, 2)} == core
     with pytest.raises(ValueError, match="ablation_seeds"):
         ExperimentConfig(ablation_seeds=0).resolved()
+
+
+def test_a_rerun_keeps_the_hand_written_reading_of_the_report(tmp_path):
+    report = tmp_path / "results.md"
+    assert kept_reading(report) == ""
+    report.write_text(f"# old numbers\n| a | 1 |\n{READING_BEGIN}\nwhy the target was missed\n{READING_END}\n")
+    assert kept_reading(report) == f"\n{READING_BEGIN}\nwhy the target was missed\n{READING_END}\n"
+    report.write_text("# numbers only\n")
+    assert kept_reading(report) == ""
 
 
 def test_aggregate_gives_mean_and_spread_over_seeds():
