@@ -11,7 +11,6 @@ console reports no widget errors, and saves screenshots to
 """
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 import socket
