@@ -1,6 +1,6 @@
 """The upscaling comparison picture: one held-out scene, every method, zoomed on lane marks and a car edge.
 
-Layout (``docs/img/upscaling_comparison.png``)::
+Layout (``docs/img/upscaling_4x.png``)::
 
     input labels (1x)          ground truth at the scale, crop boxes drawn
     GT crop | method 1 crop | method 2 crop | ...        lane marks
