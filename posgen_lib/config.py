@@ -193,7 +193,7 @@ class TrainConfig:
     anyres_patches: int = 4
     anyres_boundary: float = 0.5
     lambda_rec: float = 1.0  # L1 on the patches
-    lambda_patch_gan: float = 0.1  # hinge GAN of a conditional discriminator on the patches
+    lambda_patch_gan: float = 0.03  # hinge GAN of a conditional discriminator on the patches
     lambda_consistency: float = 1.0  # area average of a high-resolution render = the 1x output
     anyres_init: str | None = None  # model file or pretrained:NAME whose trunk and head start the run
     anyres_freeze: bool = True  # with anyres_init: keep that trunk and head fixed, train the new parts

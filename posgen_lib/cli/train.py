@@ -58,7 +58,7 @@ def add(sub) -> None:
     anyres.add_argument("--no-freeze", action="store_true", help="with --init: train the trunk and head too")
     anyres.add_argument("--scale-max", type=in_range(1, 16), help="largest training scale (default 4)")
     anyres.add_argument("--patch-gan", type=in_range(0, 100), metavar="LAMBDA",
-                        help="weight of the discriminator on high-resolution patches (default 0.1)")
+                        help="weight of the discriminator on high-resolution patches (default 0.03, the shipped operating point; docs/results.md)")
     anyres.add_argument("--rec", type=in_range(0, 100), metavar="LAMBDA",
                         help="weight of the L1 reconstruction of the patches (default 1)")
     anyres.add_argument("--consistency", type=in_range(0, 100), metavar="LAMBDA",
