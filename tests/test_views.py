@@ -205,3 +205,26 @@ def test_resolution_slider_toggles_models_and_gives_anyres_the_labels_at_each_sc
     hr = pg.data.to_semantics(dataset.render(1, size=(64, 128))["label"], dataset.render(1, size=(64, 128))["instance"])
     expected = to_uint8(render(A, views.semantics(A, scene), size=(64, 128), labels=hr)[0])
     assert viewer.image.value != first and np.array_equal(decode(viewer.image.value), shown(expected))
+
+
+def test_figure_png_is_compact_and_keeps_every_pixel():
+    import io
+
+    import numpy as np
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from posgen_lib.viz.figures import compact_png, figure_png
+
+    fig = Figure(figsize=(3, 2))
+    fig.subplots().imshow(np.random.default_rng(0).random((32, 48, 3)))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
+    plain = buffer.getvalue()
+    compact = figure_png(fig, 80)
+    assert Image.open(io.BytesIO(compact)).mode == "RGB" and len(compact) < len(plain)
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(compact))),
+                          np.asarray(Image.open(io.BytesIO(plain)).convert("RGB")))
+    see_through = io.BytesIO()
+    Image.new("RGBA", (4, 4), (0, 0, 0, 0)).save(see_through, format="png")
+    assert Image.open(io.BytesIO(compact_png(see_through.getvalue()))).mode == "RGBA"  # alpha kept when used

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from ..data.labels import colorize
 from ..data.synthetic import SyntheticStreets
@@ -40,10 +41,22 @@ def plot_losses(rows: list[dict], path: str | Path | None = None, title: str = "
 
 
 def figure_png(fig: Figure, dpi: int = 100) -> bytes:
-    """PNG file contents of a figure (tight bounding box)."""
+    """PNG file contents of a figure (tight bounding box), losslessly compacted (:func:`compact_png`)."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return buffer.getvalue()
+    return compact_png(buffer.getvalue())
+
+
+def compact_png(png: bytes) -> bytes:
+    """The same pixels in fewer bytes: an alpha channel that is opaque everywhere is dropped and the
+    file is re-encoded with Pillow's ``optimize`` (about 15% smaller for matplotlib figures; this keeps
+    the committed notebooks within their size budget)."""
+    image = Image.open(io.BytesIO(png))
+    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format="png", optimize=True)
+    return buffer.getvalue() if buffer.tell() < len(png) else png
 
 
 def show_image(ax, image: np.ndarray, title: str) -> None:
