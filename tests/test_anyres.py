@@ -14,6 +14,7 @@ from posgen_lib.data.fabricate import make_cityscapes
 from posgen_lib.data.patches import ScaledPatches, boundary_pixels, patch_coords, patch_windows, scaled_size
 from posgen_lib.models.anyres import cell_phase
 from posgen_lib.models.interface import PixelQuery
+from posgen_lib.models.registry import build_generator, count_parameters
 from posgen_lib.train.anyres import AnyResObjective, one_by_one, side_by_side, subpixel_block
 from posgen_lib.train.loop import Trainer, train
 
@@ -241,3 +242,12 @@ def test_cityscapes_at_native_size_gives_4x_targets_beside_spades_input(tmp_path
     assert ids <= set(torch.unique(item["label_hr"]).tolist())
     without = pg.data.Cityscapes(root, "train", cfg=pg.preset("cityscapes").data)[0]
     assert "image_hr" not in without
+
+
+@pytest.mark.parametrize("name,detail,total", [("synthetic", 32_739, 4_511_718), ("cityscapes", 39_395, 93_301_478),
+                                               ("coco_stuff", 44_131, 97_739_110)])
+def test_the_detail_head_is_small_next_to_the_trunk(name, detail, total):
+    """The counts docs/architecture.md states."""
+    G = build_generator(pg.preset(name).model.with_generator("anyres"))
+    assert (count_parameters(G.detail), count_parameters(G)) == (detail, total)
+    assert detail < 1e-3 * total or name == "synthetic"
