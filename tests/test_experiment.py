@@ -117,7 +117,7 @@ def test_recipe_comparison_writes_its_table_between_markers(tmp_path, capsys):
     assert main(["experiment", "--recipes", str(page), "--cache", str(tmp_path / "cache"), "--quiet"]) == 0
     text = page.read_text()
     assert "prose before" in text and "after" in text and "old" not in text
-    for arm in ("defaults (bf16 autocast, channels_last)", "float32, contiguous", "bf16 autocast, contiguous",
+    for arm in ("defaults (bf16 autocast, channels_last)", "float32, contiguous (eager baseline)",
                 "defaults, raw weights (no EMA)"):
         assert f"| {arm} |" in text
     assert "posgen experiment --recipes" in text
