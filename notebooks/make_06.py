@@ -522,7 +522,7 @@ md(r"""
 
 The any-resolution head reads, among other things, an **embedding of the labels at the output resolution**
 (`A.detail.embed`, a linear layer on the one-hot semantics). Measure what it contributes: write
-`ablate_label_embedding(model, sem, labels_hr, photo_hr, radius)` that renders the 4x images of the given
+`ablate_label_embedding(model, sem, sem_hr, labels_hr, photo_hr, radius)` that renders the 4x images of the given
 scenes twice, with `model` as it is and with a copy whose label embedding is switched off (its weights and
 bias zero), both given the high-resolution labels, and returns `(full_psnr, ablated_psnr)`: the PSNR in the
 boundary band (use `band_scores` from section 4, which the setup below repeats, and the library's `boundary_band`, which section 4 checked equal to `band`) of each against
