@@ -9,8 +9,9 @@ from .args import in_range, non_negative_int, positive_int
 def add(sub) -> None:
     p = sub.add_parser("experiment", help="the upscaling experiment: train the compared generators, score "
                        "every method at several scales, write results.md and a comparison picture",
-                       description="Reproduce docs/results.md and its figures (docs/img/upscaling_4x.png, _8x, anyres_tradeoff, spectra). Trained "
-                                   "models are cached and reused, so a rerun only scores.")
+                       description="Reproduce docs/results.md and its figures (docs/img/upscaling_4x.png, _8x, "
+                                   "anyres_tradeoff, spectra). Trained models are cached and reused, so a rerun "
+                                   "only scores.")
     p.add_argument("--out", type=Path, default=Path("docs"), help="folder for results.md (default docs)")
     p.add_argument("--cache", type=Path, default=Path("outputs/experiment"),
                    help="trained models are kept and reused here (default outputs/experiment)")
