@@ -87,7 +87,8 @@ def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outpu
             for key, card in scorecard(models, cfg, count, (1.0,), device).items():
                 scores.setdefault(key, []).append(card["1x"])
     table = recipe_table(scores, steps, count)
-    header = (f"Measured by `posgen experiment --recipes` on {platform.processor() or platform.machine()}, "
+    header = (f"Measured by `posgen experiment --recipes {Path(out).as_posix()}` on "
+              f"{platform.processor() or platform.machine()}, "
               f"{torch.get_num_threads()} torch threads, torch {torch.__version__}.\n")
     write_record(Path(out), header + "\n" + table, BEGIN, END)
     return table
