@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from posgen_lib.perf import bench
+from posgen_lib.records import write_record
 
 
 def test_tiny_bench_measures_every_row(monkeypatch):
@@ -25,10 +26,10 @@ def test_tiny_bench_measures_every_row(monkeypatch):
 
 def test_record_replaces_only_the_marked_block(tmp_path):
     path = tmp_path / "benchmarks.md"
-    bench.write_record(path, "first run")
+    write_record(path, "first run", bench.BEGIN, bench.END)
     assert path.read_text() == f"{bench.BEGIN}\nfirst run\n{bench.END}\n"
     path.write_text("# Title\n\n" + path.read_text() + "\n## Analysis\nkept\n")
-    bench.write_record(path, "second run")
+    write_record(path, "second run", bench.BEGIN, bench.END)
     text = path.read_text()
     assert "second run" in text and "first run" not in text
     assert text.startswith("# Title") and text.endswith("## Analysis\nkept\n")

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "posgen_lib"
 # Lowest first. A module may import modules of its own layer and of the layers below it.
-LAYERS = [("config", "errors", "checkpoint", "runtime"), ("models",), ("data",), ("rendering",), ("viz",),
+LAYERS = [("config", "errors", "checkpoint", "runtime", "records"), ("models",), ("data",), ("rendering",), ("viz",),
           ("train",), ("perf",), ("eval",), ("course",), ("cli",)]
 
 

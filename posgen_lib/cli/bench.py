@@ -30,12 +30,13 @@ def run(args) -> int:
 
         print_costs(args.costs or ["cityscapes", "coco_stuff"])
         return 0
-    from ..perf.bench import format_table, machine_description, run_bench, write_record
+    from ..perf.bench import BEGIN, END, format_table, machine_description, run_bench
+    from ..records import write_record
 
     rows = run_bench(args.preset, args.repeats, compile_rows=not args.no_compile)
     table = format_table(rows)
     header = f"Machine: {machine_description()}\nPreset: {args.preset}\n"
     print(header + "\n" + table)
     if args.out:
-        write_record(args.out, header + "\n" + table)
+        write_record(args.out, header + "\n" + table, BEGIN, END)
     return 0

@@ -30,7 +30,8 @@ import torch
 from ..checkpoint import latest_checkpoint, load_checkpoint
 from ..config import Config, budget, fast_mode, preset
 from ..models.registry import build_generator
-from ..perf.bench import interleaved, trainer_step, write_record
+from ..perf.bench import interleaved, trainer_step
+from ..records import write_record
 from ..runtime import default_device
 from .evaluate import scorecard
 from .experiment import cached_run

@@ -13,6 +13,7 @@ import math
 import statistics
 from pathlib import Path
 
+from ..records import write_record
 from ..rendering.methods import METHODS
 from .evaluate import HEADERS, format_value
 
@@ -219,18 +220,8 @@ def write_report(results: dict, path: str | Path) -> Path:
     text += ["", "## Pictures", ""]
     text += [f"![{name}]({file})" for name, file in figures.items() if name.startswith("crops")]
     text += ["", f"![power spectra]({figures['spectra']})", ""]
-    path = Path(path)
-    path.write_text("\n".join(text) + kept_reading(path))
-    return path
+    return write_record(Path(path), "\n".join(text), BEGIN, END)
 
 
-READING_BEGIN, READING_END = "<!-- reading: begin -->", "<!-- reading: end -->"
-
-
-def kept_reading(path: Path) -> str:
-    """The hand-written reading of the numbers (between :data:`READING_BEGIN` and :data:`READING_END`) of the
-    report already at ``path``, so that a rerun replaces the numbers and keeps the analysis ("" if none)."""
-    text = path.read_text() if path.is_file() else ""
-    if READING_BEGIN not in text or READING_END not in text:
-        return ""
-    return "\n" + READING_BEGIN + text.split(READING_BEGIN, 1)[1].split(READING_END, 1)[0] + READING_END + "\n"
+# what `posgen experiment` rewrites; the hand-written reading after END is kept
+BEGIN, END = "<!-- posgen experiment: begin -->", "<!-- posgen experiment: end -->"

@@ -294,18 +294,3 @@ def run_bench(preset_name: str = "synthetic", repeats: int | None = None, compil
 
 
 BEGIN, END = "<!-- posgen bench: begin -->", "<!-- posgen bench: end -->"
-
-
-def write_record(path: Path, record: str, begin: str = BEGIN, end: str = END) -> Path:
-    """Put ``record`` between the ``begin``/``end`` markers of ``path``, keeping the prose
-    around them (a new file holds just the marked record)."""
-    block = f"{begin}\n{record}\n{end}"
-    text = path.read_text() if path.is_file() else ""
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = block + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
