@@ -1,38 +1,15 @@
 """Plausible wrong answers to notebook 06's exercises; each must fail its tests (see README.md)."""
+from solution_cells import function_cell
 
-_NEAREST = '''
+nearest = function_cell('''
 def nearest_labels(label: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """(h, w) integer labels -> (H, W): the label of the nearest 1x pixel centre (align_corners=True)."""
-{body}
-'''
-
-_SAMPLE = '''
+    """(h, w) integer labels -> (H, W): the label of the nearest 1x pixel centre (align_corners=True)."""''')
+sample = function_cell('''
 def sample_features(feature, coords):
-    """Bilinearly sample feature (B, C, h, w) at coords (2, H, W) in the align_corners=True frame -> (B, C, H, W)."""
-{body}
-'''
-
-_ABLATE = '''
+    """Bilinearly sample feature (B, C, h, w) at coords (2, H, W) in the align_corners=True frame -> (B, C, H, W)."""''')
+ablate = function_cell('''
 def ablate_label_embedding(model, sem, sem_hr, labels_hr, photo_hr, radius=4):
-    """(band PSNR of `model`, band PSNR with its label embedding zeroed), in dB."""
-{body}
-'''
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line if line else line for line in text.strip("\n").splitlines())
-
-
-def nearest(body: str) -> str:
-    return _NEAREST.format(body=_indent(body))
-
-
-def sample(body: str) -> str:
-    return _SAMPLE.format(body=_indent(body))
-
-
-def ablate(body: str) -> str:
-    return _ABLATE.format(body=_indent(body))
+    """(band PSNR of `model`, band PSNR with its label embedding zeroed), in dB."""''')
 
 
 def _index_with(rows: str, cols: str) -> str:

@@ -1,38 +1,15 @@
 """Plausible wrong answers to notebook 08's exercises; each must fail its tests (see README.md)."""
+from solution_cells import function_cell
 
-_FRACTIONS = '''
+fractions = function_cell('''
 def class_fractions(seg, r):
-    """Per r x r cell, the fraction of pixels of each class: (B, C, H, W) -> (B, C, H/r, W/r)."""
-{body}
-'''
-
-_RADIUS = '''
+    """Per r x r cell, the fraction of pixels of each class: (B, C, H, W) -> (B, C, H/r, W/r)."""''')
+radius = function_cell('''
 def influence_radius(change, pixel, threshold):
-    """Largest max(|d_row|, |d_col|) from pixel = (row, col) to a pixel with change >= threshold; -1 if none."""
-{body}
-'''
-
-_MAPS = '''
+    """Largest max(|d_row|, |d_col|) from pixel = (row, col) to a pixel with change >= threshold; -1 if none."""''')
+maps = function_cell('''
 def influence_maps(G, label, instance, pixels, to_class):
-    """(P, H, W): per edited pixel, the largest |change| over R, G, B of every output pixel of G."""
-{body}
-'''
-
-
-def _indent(text: str) -> str:
-    return "\n".join("    " + line if line else line for line in text.strip("\n").splitlines())
-
-
-def fractions(body: str) -> str:
-    return _FRACTIONS.format(body=_indent(body))
-
-
-def radius(body: str) -> str:
-    return _RADIUS.format(body=_indent(body))
-
-
-def maps(body: str) -> str:
-    return _MAPS.format(body=_indent(body))
+    """(P, H, W): per edited pixel, the largest |change| over R, G, B of every output pixel of G."""''')
 
 
 _CHECK = '''
