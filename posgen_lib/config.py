@@ -119,7 +119,7 @@ class ModelConfig:
     def latent_size(self) -> tuple[int, int]:
         """(sh, sw): the trunk's starting grid at the training size."""
         h, w = self.image_size
-        return h // 2**self.num_up, w // 2**self.num_up
+        return -(-h // 2**self.num_up), -(-w // 2**self.num_up)  # ceil: sizes need not be multiples
 
     @property
     def trunk_channels(self) -> int:
@@ -138,11 +138,8 @@ class ModelConfig:
         if self.spade_norm not in SPADE_NORMS:
             raise ValueError(f"spade_norm={self.spade_norm!r}: choose one of {SPADE_NORMS}")
         h, w = self.image_size
-        step = 2**self.num_up
-        if h % step or w % step:
-            raise ValueError(
-                f"image_size={self.image_size} must be a multiple of {step} "
-                f"(2^{self.num_up} for num_upsampling_layers={self.num_upsampling_layers!r})")
+        if min(h, w) < 1:
+            raise ValueError(f"image_size={self.image_size} must be positive")
 
 
 @dataclass

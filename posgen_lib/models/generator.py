@@ -10,8 +10,12 @@ Trunk (Park et al. 2019, Fig. 5 and Appendix A; layer names as in NVlabs/SPADE):
 
 ``k`` is the number of 2x upsamplings (5, 6 or 7). SPADE derives the starting
 grid from the crop size and aspect ratio; here it is derived from the input's
-own size, which is the same at the training size and lets the same weights run
-on label maps of other sizes (e.g. 4x labels for the upscaling baseline).
+own size (:func:`trunk_sizes`), which is the same at the training size and lets
+the same weights run on label maps of other sizes (e.g. 4x labels for the
+upscaling baseline). Sizes need not be multiples of 2^k: level ``j`` of the
+trunk has ``ceil(H / 2^(k-j))`` rows, so each "up" doubles a size or doubles it
+less one (CamVid's 90x120 runs 3x4 -> 6x8 -> 12x15 -> 23x30 -> 45x60 -> 90x120).
+For multiples of 2^k this is exactly SPADE's 2x nearest upsampling.
 
 * :class:`SPADEGenerator` -- the baseline: ``tanh(conv_img(f))``, a 3x3 conv.
 * :class:`PosGenGenerator` -- the same trunk with the final conv replaced by
@@ -32,6 +36,12 @@ from ..config import ModelConfig
 from .interface import Generator, PixelQuery, features_at, label_grid_query
 from .pixel_head import PixelHead
 from .spade import SPADEResnetBlock, init_weights
+
+
+def trunk_sizes(height: int, width: int, num_up: int) -> list[tuple[int, int]]:
+    """(h, w) of the trunk's grid before its first block and after each of its ``num_up`` upsamplings:
+    ``ceil(size / 2^(num_up - j))`` for j = 0..num_up, ending at (height, width)."""
+    return [(-(-height // 2**(num_up - j)), -(-width // 2**(num_up - j))) for j in range(num_up + 1)]
 
 
 class SPADETrunk(Generator):
@@ -62,24 +72,14 @@ class SPADETrunk(Generator):
         if cfg.num_upsampling_layers == "most":
             self.up_4 = block(nf, nf // 2)
 
-    def latent_grid(self, height: int, width: int) -> tuple[int, int]:
-        """(h, w) of the starting grid for an input of size (height, width)."""
-        step = 2**self.cfg.num_up
-        if height % step or width % step:
-            raise ValueError(
-                f"label map of size {height}x{width}: a trunk with num_upsampling_layers="
-                f"{self.cfg.num_upsampling_layers!r} needs height and width divisible by {step} "
-                f"(training size {self.cfg.image_size[0]}x{self.cfg.image_size[1]}); "
-                f"resize or crop the labels, or use posgen_lib.rendering for other output sizes")
-        return height // step, width // step
-
     def features(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         """Trunk feature f: seg (B, semantic_nc, H, W) -> (B, trunk_channels, H, W)."""
         cfg = self.cfg
         if seg.dim() != 4 or seg.shape[1] != cfg.semantic_nc:
             raise ValueError(f"semantics must be (B, {cfg.semantic_nc}, H, W) "
                              f"(label_nc + dontcare + instance edge), got {tuple(seg.shape)}")
-        sh, sw = self.latent_grid(seg.shape[2], seg.shape[3])
+        sizes = iter(trunk_sizes(seg.shape[2], seg.shape[3], cfg.num_up))
+        sh, sw = next(sizes)
         if cfg.use_vae:
             if z is None:
                 z = torch.randn(seg.shape[0], cfg.z_dim, device=seg.device, dtype=seg.dtype)
@@ -89,21 +89,17 @@ class SPADETrunk(Generator):
         else:
             x = self.fc(F.interpolate(seg, size=(sh, sw), mode="nearest"))  # (B, 16ngf, sh, sw)
 
+        up = lambda x: F.interpolate(x, size=next(sizes), mode="nearest")  # noqa: E731  SPADE's 2x "up"
         x = self.head_0(x, seg)
-        x = self._up(x)
-        x = self.G_middle_0(x, seg)
+        x = self.G_middle_0(up(x), seg)
         if cfg.num_upsampling_layers in ("more", "most"):
-            x = self._up(x)
+            x = up(x)
         x = self.G_middle_1(x, seg)
         for block in (self.up_0, self.up_1, self.up_2, self.up_3):
-            x = block(self._up(x), seg)
+            x = block(up(x), seg)
         if cfg.num_upsampling_layers == "most":
-            x = self.up_4(self._up(x), seg)
+            x = self.up_4(up(x), seg)
         return F.leaky_relu(x, 0.2)  # (B, trunk_channels, H, W)
-
-    @staticmethod
-    def _up(x: torch.Tensor) -> torch.Tensor:
-        return F.interpolate(x, scale_factor=2, mode="nearest")
 
 
 class SPADEGenerator(SPADETrunk):

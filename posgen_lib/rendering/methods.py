@@ -28,9 +28,8 @@ method                   what it does                                           
 All of them share the coordinate convention of :func:`~.render.render`
 (``align_corners=True``: the first and last output pixel centres sit on the
 first and last label pixel centres), so each is compared with ground truth on
-the same pixel grid. The trunk of the ``trunk_*`` methods needs sizes divisible
-by 2^k; other sizes are rendered at the nearest legal size and resized to the
-target (bicubic, antialiased).
+the same pixel grid. The trunk of the ``trunk_*`` methods runs at any size
+(:func:`~posgen_lib.models.generator.trunk_sizes`).
 """
 from __future__ import annotations
 
@@ -90,18 +89,9 @@ def _joint_bilateral(G, sem, size, labels, z):
     return joint_bilateral_upsample(G(sem, z), label_channels(G.cfg, sem), label_channels(G.cfg, labels))
 
 
-def _legal_size(G, size: tuple[int, int]) -> tuple[int, int]:
-    step = 2 ** G.cfg.num_up
-    return tuple(max(step, step * round(s / step)) for s in size)
-
-
 def _trunk_on(G, sem_at_size, size, z):
-    """G on semantics at (about) ``size``: at the nearest size its trunk accepts, resized back if needed."""
-    legal = _legal_size(G, size)
-    out = G(F.interpolate(sem_at_size, size=legal, mode="nearest"), z)
-    if legal != tuple(size):
-        out = F.interpolate(out, size=size, mode="bicubic", align_corners=False, antialias=True).clamp(-1, 1)
-    return out
+    """G on the semantics resized (nearest) to ``size``: its trunk runs at the output size."""
+    return G(F.interpolate(sem_at_size, size=size, mode="nearest"), z)
 
 
 def _trunk_nearest(G, sem, size, labels, z):

@@ -39,6 +39,7 @@ from torch import nn
 
 from ...config import ModelConfig
 from ...data.labels import colorize, get_label_set
+from ...models.generator import trunk_sizes
 from ...models.spade import SPADE
 from .fourier import colour_map, png_bytes, tile_row
 
@@ -109,7 +110,7 @@ def upsampling_schedule(cfg: ModelConfig) -> list[tuple[str, int, int, tuple[int
     """(block, in channels, out channels, output (H, W)) of each SPADE block at the training size.
 
     Mirrors :meth:`posgen_lib.models.generator.SPADETrunk.features`: ``"up"`` is a 2x
-    nearest upsampling; ``more`` adds one before ``G_middle_1``, ``most`` also
+    nearest upsampling (:func:`~posgen_lib.models.generator.trunk_sizes`); ``more`` adds one before ``G_middle_1``, ``most`` also
     adds ``up_4``.
     """
     nf, mode = cfg.ngf, cfg.num_upsampling_layers
@@ -118,10 +119,11 @@ def upsampling_schedule(cfg: ModelConfig) -> list[tuple[str, int, int, tuple[int
     channels = {"head_0": (16 * nf, 16 * nf), "G_middle_0": (16 * nf, 16 * nf), "G_middle_1": (16 * nf, 16 * nf),
                 "up_0": (16 * nf, 8 * nf), "up_1": (8 * nf, 4 * nf), "up_2": (4 * nf, 2 * nf),
                 "up_3": (2 * nf, nf), "up_4": (nf, nf // 2)}
-    (h, w), rows = cfg.latent_size, []
+    sizes = iter(trunk_sizes(*cfg.image_size, cfg.num_up))
+    (h, w), rows = next(sizes), []
     for step in order:
         if step == "up":
-            h, w = 2 * h, 2 * w
+            h, w = next(sizes)
         else:
             rows.append((step, *channels[step], (h, w)))
     return rows
