@@ -35,7 +35,7 @@ def get(url: str) -> tuple[int, str]:
 
 
 def test_lab_command_roots_at_the_repository_and_opens_notebooks():
-    argv = lab.lab_command(extra=["--no-browser"])
+    argv = lab.lab_command(extra=["--no-browser"], instructor=True)
     root = lab.repository_root()
     assert (root / "notebooks").is_dir()
     assert f"--ServerApp.root_dir={root}" in argv and argv[-1] == "--no-browser"
@@ -43,13 +43,35 @@ def test_lab_command_roots_at_the_repository_and_opens_notebooks():
     assert ("--allow-root" in argv) == lab.is_root()
 
 
+def test_student_lab_roots_at_student_copies_and_keeps_a_students_work(tmp_path):
+    pytest.importorskip("nbgrader", reason="student copies need the instructor extra")
+    import nbformat
+
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    instructor = nbformat.read(lab.repository_root() / "notebooks" / "02_spade_blocks.ipynb", as_version=4)
+    nbformat.write(instructor, source / "02_spade_blocks.ipynb")
+    workspace = lab.student_workspace(source, tmp_path / "student")
+    copy = (workspace / "02_spade_blocks.ipynb").read_text()
+    assert "BEGIN SOLUTION" not in copy and "BEGIN HIDDEN TESTS" not in copy and "YOUR CODE HERE" in copy
+    (workspace / "02_spade_blocks.ipynb").write_text(copy.replace("YOUR CODE HERE", "my own work"))
+    lab.student_workspace(source, tmp_path / "student")  # a second start keeps the student's copy
+    assert "my own work" in (workspace / "02_spade_blocks.ipynb").read_text()
+    argv = lab.lab_command(workspace, ["--no-browser"])
+    assert f"--ServerApp.root_dir={workspace}" in argv and "--LabApp.default_url=/lab" in argv
+    assert not list(workspace.glob("**/*instructor*")) and sorted(p.name for p in workspace.iterdir()) == \
+        ["02_spade_blocks.ipynb"], "only student copies are reachable from the student lab"
+
+
 @pytest.fixture(params=["student", "instructor"])
 def server(tmp_path, request):
     """A headless student or instructor JupyterLab on a free localhost port; always stopped afterwards."""
     port, token = free_port(), secrets.token_hex(16)
     instructor = request.param == "instructor"
-    argv = lab.lab_command(extra=["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-                                  f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"],
+    root = lab.repository_root() if instructor else tmp_path / "student"  # students: their copies only
+    root.mkdir(exist_ok=True)
+    argv = lab.lab_command(root, extra=["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+                                        f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"],
                            instructor=instructor)
     base_env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")}
     if instructor:

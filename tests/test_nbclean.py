@@ -60,9 +60,9 @@ def test_clean_notebook_keeps_outputs_and_strips_volatile_state():
     assert checked.outputs[1].data == {"text/plain": "<Figure>"}
     assert checked.outputs[2].execution_count == 2
     assert len(warnings) == 2 and all("demo.ipynb cell 2" in w and "image/png" in w for w in warnings)
-    # live widget views go (their text fallback and the static figure stay)
+    # outputs showing a live widget go with their text fallback (a raw repr); the static figure stays
     assert widget.execution_count == 3
-    assert [o.data for o in widget.outputs] == [{"text/plain": "IntSlider(value=1)"}, {"image/png": PNG}]
+    assert [o.data for o in widget.outputs] == [{"image/png": PNG}]
 
 
 @pytest.mark.parametrize("source, expected", [
@@ -107,6 +107,32 @@ def test_check_mode_flags_a_notebook_that_was_not_run(tmp_path, capsys):
     assert posgen(["nbclean", "--check", str(path)]) == 1
     out = capsys.readouterr().out
     assert "02_unrun.ipynb: code cells [1] were never run" in out
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("train:   0%|          | 0/2000 [00:00<?, ?step/s]", "a progress bar at 0%"),
+    ("VBox(children=(IntSlider(value=1),))", "a raw widget repr"),
+    ("ResolutionViewer(children=(ToggleButtons(description='model'),))", "a raw widget repr"),
+    ("data: cityscapes  not found at /home/ada/course/notebooks/data", "an absolute path of this machine"),
+    ("wrote /tmp/tmpq8n2gdka/cityscapes", "an absolute path of this machine"),
+    ("C:\\Users\\ada\\posgen\\model.pt", "an absolute path of this machine"),
+])
+def test_check_mode_flags_outputs_no_reader_should_see(tmp_path, capsys, text, problem):
+    cell = new_code_cell("run()", execution_count=1)
+    cell.outputs = [new_output("stream", name="stderr", text=text)]
+    path = tmp_path / "03_outputs.ipynb"
+    nbformat.write(new_notebook(cells=[cell]), path)
+    assert posgen(["nbclean", "--check", str(path)]) == 1
+    assert f"cell 0: {problem}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text", ["100%|##########| 200/200 [00:05<00:00]", "data/cityscapes: train 2, val 1",
+                                  "see https://arxiv.org/abs/2006.10739", "~/.cache/posgen/checkpoints",
+                                  "posgen_lib/assets/posgen_synthetic.pt", "ratio 1/10%"])
+def test_check_mode_accepts_ordinary_text(text):
+    cell = new_code_cell("run()", execution_count=1)
+    cell.outputs = [new_output("stream", name="stdout", text=text)]
+    assert nbclean.output_problems(new_notebook(cells=[cell])) == []
 
 
 def test_check_mode_enforces_the_size_budget(tmp_path, capsys, monkeypatch):

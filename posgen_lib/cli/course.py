@@ -26,6 +26,35 @@ def add(sub) -> None:
     grade.add_argument("source")
     grade.set_defaults(func=run_grade)
 
+    # nbgrader's loop on a course folder (posgen_lib/course/grading.py, docs/teaching.md "Grading")
+    course_help = "the course folder (default: course); never commit it, it holds students' work and grades"
+    release = actions.add_parser("release", help="release notebooks as nbgrader assignments (student copies)")
+    release.add_argument("notebooks", nargs="+", help="instructor notebooks or folders, e.g. notebooks/06_*.ipynb")
+    release.add_argument("--course", default="course", help=course_help)
+    release.set_defaults(func=run_release)
+    collect = actions.add_parser("collect", help="collect submissions into the course folder")
+    collect.add_argument("assignment", help="the assignment id, e.g. 06_resolution_upscaling")
+    collect.add_argument("submissions", help="a folder of <student>.ipynb files or <student>/ folders")
+    collect.add_argument("--course", default="course", help=course_help)
+    collect.add_argument("--force", action="store_true", help="replace submissions collected before")
+    collect.set_defaults(func=run_collect)
+    autograde = actions.add_parser("autograde", help="run and grade the collected submissions (nbgrader)")
+    autograde.add_argument("assignment")
+    autograde.add_argument("--student", action="append", help="only this student (repeatable)")
+    autograde.add_argument("--course", default="course", help=course_help)
+    autograde.add_argument("--full", action="store_true", help="run with the full budgets (default: POSGEN_FAST=1)")
+    autograde.add_argument("--force", action="store_true", help="grade again what was autograded before")
+    autograde.set_defaults(func=run_autograde)
+    scores = actions.add_parser("scores", help="print the gradebook's scores of an assignment")
+    scores.add_argument("assignment")
+    scores.add_argument("--course", default="course", help=course_help)
+    scores.set_defaults(func=run_scores)
+    feedback = actions.add_parser("feedback", help="write each student's feedback page (HTML)")
+    feedback.add_argument("assignment")
+    feedback.add_argument("--course", default="course", help=course_help)
+    feedback.add_argument("--force", action="store_true", help="write pages written before again")
+    feedback.set_defaults(func=run_feedback)
+
     lab = sub.add_parser("lab", help="JupyterLab on the course notebooks (make lab; make lab-instructor)",
                          description="Start JupyterLab with this environment's Python, rooted at the "
                                      "repository and opened on notebooks/, without nbgrader's instructor "
@@ -89,6 +118,53 @@ def run_grade(args) -> int:
     return 0
 
 
+def _print_scores(assignment: str, course: str) -> None:
+    from ..course.grading import scores
+
+    rows = scores(assignment, course)
+    print(f"{assignment}: {len(rows)} graded submissions (autograded points; answers graded by hand count 0 "
+          "until graded)")
+    for row in rows:
+        print("  " + row.line())
+
+
+def run_release(args) -> int:
+    from ..course.grading import release
+
+    for path in release(args.notebooks, args.course):
+        print(f"released {path} (no solution or hidden test in it)")
+    return 0
+
+
+def run_collect(args) -> int:
+    from ..course.grading import collect
+
+    for item in collect(args.assignment, args.submissions, args.course, force=args.force):
+        print(f"{item.status:>9}  {item.student}: {item.path}")
+    return 0
+
+
+def run_autograde(args) -> int:
+    from ..course.grading import autograde
+
+    autograde(args.assignment, args.course, students=args.student, fast=not args.full, force=args.force)
+    _print_scores(args.assignment, args.course)
+    return 0
+
+
+def run_scores(args) -> int:
+    _print_scores(args.assignment, args.course)
+    return 0
+
+
+def run_feedback(args) -> int:
+    from ..course.grading import feedback
+
+    pages = feedback(args.assignment, args.course, force=args.force)
+    print("\n".join(f"wrote {page}" for page in pages) or "no feedback page written")
+    return 0
+
+
 def run_lab(args) -> int:
     from ..course.lab import lab_command, student_environment
 
@@ -104,7 +180,7 @@ def run_lab(args) -> int:
 def run_nbclean(args) -> int:
     import nbformat
 
-    from ..course.nbclean import SIZE_BUDGET, clean_file, find_notebooks, unexecuted_cells
+    from ..course.nbclean import SIZE_BUDGET, clean_file, find_notebooks, output_problems, unexecuted_cells
 
     notebooks = find_notebooks(args.paths)
     results = [(path, *clean_file(path, write=not args.check)) for path in notebooks]
@@ -115,10 +191,12 @@ def run_nbclean(args) -> int:
     if args.check:
         problems = [f"  {path}: volatile metadata or widget views (run `make clean-notebooks`)" for path in changed]
         for path in notebooks:
-            missing = unexecuted_cells(nbformat.read(path, as_version=4))
+            nb = nbformat.read(path, as_version=4)
+            missing = unexecuted_cells(nb)
             if missing:
                 problems.append(f"  {path}: code cells {missing[:6]} were never run; commit the outputs of a "
                                 "full run (docs/teaching.md)")
+            problems += [f"  {problem}" for problem in output_problems(nb, str(path))]
         total = sum(path.stat().st_size for path in notebooks)
         if total > SIZE_BUDGET:
             problems.append(f"  the notebooks take {total:,} bytes, over the budget of {SIZE_BUDGET:,}; "

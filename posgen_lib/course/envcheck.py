@@ -19,6 +19,7 @@ from ..data import cityscapes, cocostuff
 from ..data.build import default_root
 from ..models.registry import pretrained_path
 from ..runtime import default_device
+from .cache import checkpoint_dir, shown
 
 PACKAGES = ("torch", "torchvision", "numpy", "matplotlib", "ipywidgets", "jupyterlab", "nbgrader")
 NEEDED = {"torch", "torchvision", "numpy", "matplotlib", "ipywidgets"}  # the notebooks import these
@@ -38,10 +39,10 @@ class DatasetStatus:
 
     def describe(self) -> str:
         if not self.root.is_dir():
-            return f"not found at {self.root} (synthetic street scenes are used instead)"
+            return f"not found at {shown(self.root)} (synthetic street scenes are used instead)"
         counts = ", ".join(f"{split} {n}" for split, n in self.examples.items())
         extra = f"; {self.problems} problems, run `posgen data check {self.name}`" if self.problems else ""
-        return f"{self.root}: {counts}{extra}"
+        return f"{shown(self.root)}: {counts}{extra}"
 
 
 @dataclass
@@ -55,6 +56,7 @@ class EnvironmentReport:
     datasets: list[DatasetStatus]
     pretrained: Path | None
     problems: list[str]
+    checkpoints: Path = field(default_factory=checkpoint_dir)  # where notebooks train (POSGEN_CKPT_DIR)
 
     @property
     def ok(self) -> bool:
@@ -67,7 +69,8 @@ class EnvironmentReport:
         rows += [("device", f"{self.device}{gpu}, {self.threads} CPU threads for PyTorch"),
                  ("POSGEN_FAST", "1: tiny budgets (tests, CI)" if self.fast else "0: full budgets")]
         rows += [(f"data: {d.name}", d.describe()) for d in self.datasets]
-        rows.append(("pretrained model", str(self.pretrained) if self.pretrained else "missing"))
+        rows.append(("pretrained model", _package_relative(self.pretrained) if self.pretrained else "missing"))
+        rows.append(("checkpoints", f"{shown(self.checkpoints)} (POSGEN_CKPT_DIR; notebooks train into it)"))
         return rows
 
     def __repr__(self) -> str:
@@ -75,6 +78,15 @@ class EnvironmentReport:
         lines = [f"{key:<{width}}  {value}" for key, value in self.rows()]
         lines += ["", "all good" if self.ok else "problems:"] + [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+def _package_relative(path: Path) -> str:
+    """A file of the installed package as ``posgen_lib/...`` (no absolute path of this machine)."""
+    package = Path(__file__).resolve().parents[1]
+    try:
+        return (Path(package.name) / Path(path).resolve().relative_to(package)).as_posix()
+    except ValueError:
+        return shown(path)
 
 
 def _version(package: str) -> str | None:
@@ -86,7 +98,7 @@ def _version(package: str) -> str | None:
 
 def dataset_status(name: str, splits=("train", "val")) -> DatasetStatus:
     """How many examples of a real dataset are under ``$POSGEN_DATA_DIR/<name>`` (no file is read)."""
-    status = DatasetStatus(name, default_root(name).resolve())
+    status = DatasetStatus(name, default_root(name))
     if status.root.is_dir():
         for split in splits:
             examples, problems = REAL_DATASETS[name].find_examples(status.root, split)

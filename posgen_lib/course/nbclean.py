@@ -11,8 +11,10 @@ changes from run to run without meaning anything:
 * cell metadata of the editor (``execution`` timings, ``collapsed``,
   ``scrolled``, ``jupyter``, ...); cell tags, nbgrader metadata and everything
   else stay;
-* live widget views in outputs (``application/vnd.jupyter.widget-view+json``,
-  meaningless without the saved state); their text fallback stays;
+* outputs that show a live widget (``application/vnd.jupyter.widget-view+json``,
+  meaningless without the saved state), together with their text fallback (a
+  raw ``VBox(children=(...))`` repr, or a progress bar frozen at 0%); the
+  widget's static figure, in the next cell, stays;
 * execution counts are renumbered 1, 2, 3 ... in cell order, so a rerun that
   executes the same cells leaves them unchanged.
 
@@ -21,7 +23,9 @@ A code cell marked ``# NBVAL_CHECK_OUTPUT`` (compared by ``pytest
 are dropped with a warning, because a FAST run cannot reproduce them.
 
 ``--check`` writes nothing and exits 1 listing the notebooks that would
-change, or that hold code cells never executed (not a full run), or that
+change, that hold code cells never executed (not a full run), whose outputs
+hold what no reader should see (:func:`output_problems`: a progress bar at 0%,
+a raw widget repr, an absolute path of the machine that ran them), or that
 together exceed :data:`SIZE_BUDGET` bytes; ``make test`` runs it. Without it the
 notebooks are rewritten in place (``make clean-notebooks``). PATH may be a
 notebook or a folder, which is searched recursively (``.ipynb_checkpoints``
@@ -29,6 +33,8 @@ folders are skipped).
 """
 from __future__ import annotations
 
+import re
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -70,11 +76,10 @@ def _text_only(output, where: str, warnings: list[str]):
 
 
 def _without_widget_views(output):
-    """``output`` without live widget views, or None if nothing else was in it."""
+    """``output``, or None if it shows a live widget (its text fallback is only the widget's repr)."""
     if output.output_type not in ("display_data", "execute_result"):
         return output
-    output.get("data", {}).pop(WIDGET_VIEW, None)
-    return output if output.data else None
+    return None if WIDGET_VIEW in output.get("data", {}) else output
 
 
 def clean_notebook(nb, name: str = "notebook") -> list[str]:
@@ -135,3 +140,42 @@ def clean_file(path: Path, write: bool = True) -> tuple[bool, list[str]]:
     if changed and write:
         path.write_text(cleaned, encoding="utf-8")
     return changed, warnings
+
+
+PROGRESS_AT_ZERO = re.compile(r"(^|[\s:])0%\|")  # tqdm's bar before its first step
+WIDGET_REPR = re.compile(r"^\s*[A-Z]\w*\((children|value|description|layout|options|continuous_update)=", re.M)
+
+
+def _machine_paths() -> re.Pattern:
+    """Absolute paths that belong to one machine: home and temporary folders, this checkout."""
+    prefixes = {"/tmp", "/home", "/Users", "/root", "/private/var", "/var/folders", tempfile.gettempdir(),
+                str(Path.home()), str(Path(__file__).resolve().parents[2])}
+    prefixes = sorted((p.rstrip("/\\") for p in prefixes if len(p.rstrip("/\\")) > 1), key=len, reverse=True)
+    windows = r"[A-Za-z]:\\(Users|Windows|Temp)\\"
+    return re.compile(r"(?<![\w.~/])(" + "|".join(map(re.escape, prefixes)) + r")(?=[/\\\s'\"):]|$)|" + windows)
+
+
+def _output_texts(output) -> list[str]:
+    texts = [output.get("text", "")] + [v for k, v in output.get("data", {}).items() if k.startswith("text/")]
+    return [t if isinstance(t, str) else "".join(t) for t in texts]
+
+
+def output_problems(nb, name: str = "notebook") -> list[str]:
+    """What no reader of the committed outputs should see, one line per (cell, kind): a progress bar
+    at 0%, a raw widget repr, an absolute path of the machine that ran the notebook."""
+    paths = _machine_paths()
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        text = "\n".join(t for out in cell.get("outputs", []) for t in _output_texts(out))
+        if PROGRESS_AT_ZERO.search(text):
+            problems.append(f"{name} cell {index}: a progress bar at 0% in its output "
+                            "(run `make clean-notebooks`, or pass progress=False)")
+        if WIDGET_REPR.search(text):
+            problems.append(f"{name} cell {index}: a raw widget repr in its output (run `make clean-notebooks`)")
+        found = paths.search(text)
+        if found:
+            problems.append(f"{name} cell {index}: an absolute path of this machine in its output "
+                            f"({found.group(0)!r}...); print paths relative to a folder the reader knows")
+    return problems

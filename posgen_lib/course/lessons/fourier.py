@@ -270,21 +270,27 @@ def feature_panel(view: FeatureView, zoom: int = 1) -> np.ndarray:
 
 
 def features_figure(sigmas=(1.0, 4.0, 16.0, 40.0), count: int = 5, size: tuple[int, int] = (64, 128),
-                    seed: int = 0) -> Figure:
-    """Rows: sigma; columns: the first ``count`` channels cos(2 pi b_k . v) of a Gaussian feature map,
-    drawn nearest-neighbour (one square per pixel); waves beyond the grid's Nyquist limits are titled in red."""
-    fig = Figure(figsize=(1.75 * count, 1.05 * len(sigmas) + 0.3))
-    axes = fig.subplots(len(sigmas), count, squeeze=False)
+                    seed: int = 0, zoom: int = 2, dpi: int = 80) -> Figure:
+    """Rows: sigma; columns: the first ``count`` channels cos(2 pi b_k . v) of a Gaussian feature map (red -1,
+    white 0, blue +1), each pixel a ``zoom`` x ``zoom`` square of screen pixels at ``dpi`` (the notebooks'
+    display resolution): the figure is laid out in whole pixels, so no wave is resampled on the way to the
+    screen. Waves beyond the grid's Nyquist limits are titled in red."""
+    h, w = size
+    gap, title = 8, 16  # screen pixels between panels, above each panel
+    width = count * w * zoom + (count + 1) * gap
+    height = len(sigmas) * (h * zoom + title + gap) + gap
+    fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)
     for row, sigma in enumerate(sigmas):
         view = feature_view(sigma, count, size, seed)
+        top = gap + row * (h * zoom + title + gap) + title  # from the top, in screen pixels
         for j in range(count):
-            ax = axes[row, j]
-            ax.imshow(view.channels[j].numpy(), cmap="RdBu", vmin=-1, vmax=1, interpolation="nearest")
-            bx, by = view.B[j].tolist()
-            ax.set_title(f"sigma={sigma:g}: b=({bx:.1f}, {by:.1f})", fontsize=7,
-                         color="C3" if view.aliased[j] else "k")  # red: beyond the Nyquist limits
+            left = gap + j * (w * zoom + gap)
+            ax = fig.add_axes((left / width, 1 - (top + h * zoom) / height, w * zoom / width, h * zoom / height))
+            ax.imshow(colour_map(view.channels[j], limit=1.0), interpolation="nearest", aspect="auto")
             ax.set_axis_off()
-    fig.tight_layout()
+            bx, by = view.B[j].tolist()
+            ax.set_title(f"sigma={sigma:g}: b=({bx:.1f}, {by:.1f})", fontsize=7, pad=2,
+                         color="C3" if view.aliased[j] else "k")  # red: beyond the Nyquist limits
     return fig
 
 
