@@ -5,6 +5,7 @@ loads the method (config, models, data, rendering) and nothing heavier: no
 matplotlib, no IPython. The other folders load on first use::
 
     pg.preset, pg.Config ...            configs          (config.py)
+    pg.coordinate_grid, pg.grid ...     the pixel grid   (grid.py)
     pg.PosGenGenerator, pg.render ...   the method       (models/, rendering/)
     pg.data.SyntheticStreets ...        data             (data/)
     pg.train, pg.load_or_train          training         (train/, on first use)
@@ -15,12 +16,13 @@ docs/architecture.md describes each folder and what may import what.
 """
 from importlib import import_module
 
-from . import data, models, rendering
+from . import data, grid, models, rendering
 from .config import Config, DataConfig, ModelConfig, TrainConfig, budget, fast_mode, preset
 from .models import compat, pixelwise
 from .models.anyres import AnyResGenerator
 from .models.discriminator import ImageEncoder, MultiscaleDiscriminator
-from .models.fourier import GaussianFourierFeatures, LearnedFourierFeatures, coordinate_grid, sample_at
+from .grid import coordinate_grid, sample_at
+from .models.fourier import GaussianFourierFeatures, LearnedFourierFeatures
 from .models.generator import PosGenGenerator, SPADEGenerator
 from .models.interface import Generator, PixelQuery
 from .models.pixel_head import PixelHead
@@ -35,7 +37,7 @@ __all__ = [
     "ImageEncoder", "MultiscaleDiscriminator", "GaussianFourierFeatures", "LearnedFourierFeatures",
     "coordinate_grid", "sample_at", "AnyResGenerator", "Generator", "PixelQuery", "PosGenGenerator", "SPADEGenerator",
     "build_generator", "count_parameters", "load_any", "load_generator", "PixelHead", "SPADE",
-    "SPADEResnetBlock", "compat", "pixelwise", "data", "models", "rendering", "render", "upscale",
+    "SPADEResnetBlock", "compat", "pixelwise", "data", "grid", "models", "rendering", "render", "upscale",
     "METHODS", "pretrained", "load_or_train",
 ]
 

@@ -366,22 +366,7 @@ def budget(full: int, fast: int) -> int:
     return fast if fast_mode() else full
 
 
-# Fields that change how a run executes, not what it computes (up to float rounding).
+# Fields that change how a run executes, not what it computes (up to float rounding); a run's recipe
+# (posgen_lib.train.objectives.recipe) leaves them out.
 RUNTIME_FIELDS = {"train": ("amp", "channels_last", "compile", "log_every", "sample_every", "ckpt_every", "keep"),
                   "data": ("num_workers", "root")}
-
-
-def recipe(cfg: Config) -> dict:
-    """The config fields that define what a run trains: :meth:`Config.to_dict` without the runtime
-    fields and without the any-resolution fields of a run that is not any-resolution. Two runs
-    with equal recipes train the same model (the experiment's cache is keyed by it)."""
-    d = cfg.to_dict()
-    for section, names in RUNTIME_FIELDS.items():
-        for name in names:
-            d[section].pop(name, None)
-    if cfg.model.generator != "anyres":
-        for section in ("model", "train"):
-            d[section] = {k: v for k, v in d[section].items()
-                          if not k.startswith(("anyres_", "patch_")) and k not in
-                          ("lambda_rec", "lambda_patch_gan", "lambda_consistency")}
-    return d

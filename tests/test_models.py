@@ -173,3 +173,26 @@ def test_presets_forward_backward(name, autocast):
         grads = [p.grad for p in G.parameters() if p.grad is not None]
         assert grads and all(torch.isfinite(g).all() for g in grads)
         assert fake.float().abs().max() <= 1
+
+
+# Every generator kind (config.GENERATORS) and the switches that change which parameters it has.
+VARIANTS = [("posgen", {}), ("spade", {}), ("spade", {"use_vae": True}), ("pixelwise", {}),
+            ("pixelwise", {"pixelwise_context": 0}), ("anyres", {}), ("anyres", {"anyres_residual": True}),
+            ("anyres", {"anyres_offset": True}), ("anyres", {"anyres_sampling": "unfold"})]
+
+
+def test_the_variants_cover_every_generator_kind():
+    assert {kind for kind, _ in VARIANTS} == set(pg.config.GENERATORS)
+
+
+@pytest.mark.parametrize("kind,switches", VARIANTS, ids=[f"{k}{''.join(f'-{s}' for s in v)}" for k, v in VARIANTS])
+def test_every_parameter_is_read_in_forward(kind, switches):
+    """A model carries only the parameters it uses: each one gets a gradient from the image G(sem)."""
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(pg.preset("tiny").model, generator=kind, **switches)
+    G = pg.build_generator(cfg)
+    label = torch.randint(0, cfg.label_nc, (2, *cfg.image_size))
+    sem = pg.data.to_semantics(label, torch.zeros_like(label), "synthetic")
+    G(sem).square().sum().backward()
+    unread = [name for name, p in G.named_parameters() if p.grad is None]
+    assert not unread, f"{kind} {switches}: parameters its forward never reads: {unread}"

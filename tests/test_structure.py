@@ -1,6 +1,7 @@
-"""The package's import structure: layers, no cycles, a light ``import posgen_lib``, one entry point.
+"""The package's structure: layers, no cycles, a light ``import posgen_lib``, one entry point, and
+nothing outside the registries asking which kind a generator is.
 
-docs/architecture.md describes the layers; this test is what keeps them true.
+docs/architecture.md describes the layers and the registries; this test is what keeps them true.
 """
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "posgen_lib"
 # Lowest first. A module may import modules of its own layer and of the layers below it.
-LAYERS = [("config", "errors", "checkpoint", "runtime", "records"), ("models",), ("data",), ("rendering",), ("viz",),
-          ("train",), ("perf",), ("eval",), ("course",), ("cli",)]
+LAYERS = [("config", "errors", "checkpoint", "runtime", "records", "grid"), ("models",), ("data",), ("rendering",),
+          ("viz",), ("train",), ("perf",), ("eval",), ("course",), ("cli",)]
 
 
 def module_name(path: Path) -> str:
@@ -152,3 +153,105 @@ def test_every_command_is_a_posgen_subcommand_and_no_module_is_a_script():
             "assign", "lab", "nbclean"} <= commands
     scripts = [p for p in SOURCES if 'if __name__ == "__main__"' in p.read_text() and p.name != "__main__.py"]
     assert not scripts, f"python -m entry points outside posgen_lib/cli: {scripts}"
+
+
+# ----- nothing outside the registries asks which kind a generator is -------------------------------------
+
+# Where a generator kind may be compared: the kind -> class and the kind -> objective registries.
+REGISTRIES = {"posgen_lib.models.registry", "posgen_lib.train.objectives"}
+KIND_SETS = {"GENERATORS", "GENERATOR_CLASSES", "KIND_OBJECTIVES"}  # "is it a known kind?" is a validation
+
+
+def _kinds() -> tuple[set[str], set[str]]:
+    """(the kind names, the generator class names and their bases)."""
+    from posgen_lib.config import GENERATORS
+    from posgen_lib.models.interface import Generator
+    from posgen_lib.models.registry import GENERATOR_CLASSES
+
+    classes = {base.__name__ for cls in GENERATOR_CLASSES.values() for base in cls.__mro__
+               if issubclass(base, Generator) and base is not Generator}
+    return set(GENERATORS), classes
+
+
+def kind_questions(tree: ast.AST, kinds: set[str], classes: set[str]) -> list[tuple[int, str]]:
+    """(line, what) of every place in ``tree`` that asks which kind a generator is: a comparison of a
+    kind-like value (``x.generator``, ``x.kind``, ``d["generator"]``, ``kind``) with a kind name, a
+    comparison of ``x.generator`` with anything but a set of all kinds, a ``case "anyres":``, a dict
+    keyed by kind names, or ``isinstance`` / ``issubclass`` on a generator class."""
+    def kind_like(node) -> bool:
+        if isinstance(node, ast.Attribute):
+            return node.attr in ("generator", "kind")
+        if isinstance(node, ast.Subscript):
+            return isinstance(node.slice, ast.Constant) and node.slice.value in ("generator", "kind")
+        return isinstance(node, ast.Name) and node.id in ("generator", "kind")
+
+    def names_a_kind(node) -> bool:
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return any(names_a_kind(e) for e in node.elts)
+        return isinstance(node, ast.Constant) and node.value in kinds
+
+    def a_generator_class(node) -> bool:
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            return any(a_generator_class(e) for e in node.elts)
+        return (isinstance(node, ast.Name) and node.id in classes) or \
+            (isinstance(node, ast.Attribute) and node.attr in classes)
+
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            if any(map(kind_like, operands)) and any(map(names_a_kind, operands)):
+                found.append((node.lineno, "compares a kind with a kind name"))
+            elif any((isinstance(o, ast.Attribute) and o.attr == "generator") or
+                     (isinstance(o, ast.Subscript) and kind_like(o) and not isinstance(o.value, ast.Name))
+                     for o in operands) and \
+                    all(isinstance(op, (ast.Eq, ast.NotEq, ast.In, ast.NotIn)) for op in node.ops) and \
+                    not any(isinstance(o, ast.Name) and o.id in KIND_SETS for o in operands) and \
+                    not any(isinstance(o, ast.Constant) and o.value is None for o in operands):
+                found.append((node.lineno, "compares a generator kind"))
+        elif isinstance(node, ast.MatchValue) and names_a_kind(node.value):
+            found.append((node.lineno, "matches a kind name"))
+        elif isinstance(node, ast.Dict) and any(k is not None and names_a_kind(k) for k in node.keys):
+            found.append((node.lineno, "a table keyed by kind names"))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id in ("isinstance", "issubclass") and len(node.args) == 2 and a_generator_class(node.args[1]):
+            found.append((node.lineno, f"{node.func.id} on a generator class"))
+    return found
+
+
+def test_nothing_outside_the_registries_asks_which_kind_a_generator_is():
+    """Code reads the Generator interface's flags (any_size, reads_labels, conv_output) or asks the
+    registries (models/registry.py: kind -> class; train/objectives.py: kind -> objective)."""
+    kinds, classes = _kinds()
+    wrong = [f"{path.relative_to(ROOT)}:{line}: {what}" for path in SOURCES if module_name(path) not in REGISTRIES
+             for line, what in kind_questions(ast.parse(path.read_text()), kinds, classes)]
+    assert not wrong, "asks which kind a generator is (use the registries or the interface flags):\n" + \
+        "\n".join(wrong)
+
+
+@pytest.mark.parametrize("code", [
+    'if cfg.model.generator == "anyres": pass',
+    'x = G.kind != "spade"',
+    'x = card["generator"] in ("posgen", "spade")',
+    'x = arm.generator == ANYRES',
+    'x = isinstance(G, PosGenGenerator)',
+    'x = issubclass(cls, (pg.AnyResGenerator, int))',
+    'x = {"anyres": 1}',
+    'match kind:\n    case "pixelwise": pass',
+])
+def test_the_kind_check_finds_each_way_of_asking(code):
+    kinds, classes = _kinds()
+    assert kind_questions(ast.parse(code), kinds, classes), code
+
+
+@pytest.mark.parametrize("code", [
+    'x = cfg.model.generator not in GENERATORS',
+    'x = pole.kind == "lamp"',
+    'x = Path(argv[0]).name == "posgen"',
+    'x = self.generator is None',
+    'x = G.reads_labels and G.any_size',
+    'cfg.model.generator = "anyres"',
+])
+def test_the_kind_check_lets_other_code_pass(code):
+    kinds, classes = _kinds()
+    assert not kind_questions(ast.parse(code), kinds, classes), code

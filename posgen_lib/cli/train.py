@@ -72,6 +72,7 @@ def add(sub) -> None:
 
 def config_from_args(args):
     from ..config import preset
+    from ..train.objectives import kinds_reading, objective_class
 
     cfg = preset(args.preset)
     t, d = cfg.train, cfg.data
@@ -91,9 +92,12 @@ def config_from_args(args):
     anyres_flags = {"anyres_init": args.init, "anyres_scale_max": args.scale_max,
                     "lambda_patch_gan": args.patch_gan, "lambda_rec": args.rec,
                     "lambda_consistency": args.consistency}
-    if cfg.model.generator != "anyres" and (args.no_freeze or any(v is not None for v in anyres_flags.values())):
+    given = [f"train.{k}" for k, v in anyres_flags.items() if v is not None]
+    if args.no_freeze:
+        given.append("train.anyres_freeze")
+    if any(not objective_class(cfg).reads(field) for field in given):  # only another kind's objective reads them
         raise UserError("--init, --no-freeze, --scale-max, --patch-gan, --rec and --consistency need "
-                        "--generator anyres")
+                        f"--generator {' or '.join(kinds_reading('train.anyres_init'))}")
     for attr, value in anyres_flags.items():
         if value is not None:
             setattr(t, attr, value)

@@ -53,8 +53,13 @@ def _check_output_size(cfg: Config) -> None:
             f"examples but model.image_size is {tuple(cfg.model.image_size)}; make them agree")
 
 
-def build_dataset(cfg: Config, split: str = "train") -> Dataset:
-    """The dataset named by ``cfg.data.dataset`` (synthetic, cityscapes, coco_stuff) for ``split``."""
+def build_dataset(cfg: Config, split: str = "train", high_res: float = 0.0) -> Dataset:
+    """The dataset named by ``cfg.data.dataset`` (synthetic, cityscapes, coco_stuff) for ``split``.
+
+    With ``high_res`` > 0 the items of a real dataset also carry their originals at up to that many
+    times the size (``image_hr``, ``label_hr``, ``instance_hr``): ground truth above 1x, which
+    any-resolution training asks for (:meth:`posgen_lib.train.anyres.AnyResObjective.training_set`).
+    """
     name = cfg.data.dataset
     if name == "synthetic":
         return SyntheticStreets(size=cfg.model.image_size, length=cfg.data.synthetic_length,
@@ -64,5 +69,4 @@ def build_dataset(cfg: Config, split: str = "train") -> Dataset:
         raise ValueError(f"unknown dataset {name!r} (cfg.data.dataset): choose one of "
                          f"{', '.join(DATASETS)}")
     _check_output_size(cfg)
-    high_res = cfg.train.anyres_scale_max if cfg.model.generator == "anyres" and split == "train" else 0.0
     return REAL_DATASETS[name](_dataset_root(cfg), split=split, cfg=cfg.data, high_res=high_res)

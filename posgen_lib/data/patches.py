@@ -33,7 +33,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ..models.fourier import coordinate_grid, sample_at
+from ..grid import coordinate_grid, pixel_window, sample_at, scaled_index, scaled_size, with_halo
+
+__all__ = ["ScaledPatches", "boundary_pixels", "patch_coords", "patch_windows", "resample_hr", "scaled_size",
+           "with_halo"]
 
 
 def boundary_pixels(label: torch.Tensor) -> torch.Tensor:
@@ -48,10 +51,6 @@ def boundary_pixels(label: torch.Tensor) -> torch.Tensor:
     return edge.nonzero()
 
 
-def scaled_size(label_size: tuple[int, int], scale: float) -> tuple[int, int]:
-    return round(label_size[0] * scale), round(label_size[1] * scale)
-
-
 def patch_windows(label: torch.Tensor, scale: float, patch: int, count: int, boundary: float,
                   rng: np.random.Generator) -> torch.Tensor:
     """(count, 4) windows ``(x0, y0, x1, y1)`` of ``patch`` x ``patch`` pixels of the ``scale``-times image.
@@ -63,26 +62,18 @@ def patch_windows(label: torch.Tensor, scale: float, patch: int, count: int, bou
     height, width = scaled_size((h, w), scale)
     if patch > min(height, width):
         raise ValueError(f"patch {patch} is larger than the image at scale {scale:g} ({height}x{width})")
-    xs, ys = torch.linspace(-1, 1, width, dtype=torch.float64), torch.linspace(-1, 1, height, dtype=torch.float64)
     edges = boundary_pixels(label)
     windows = []
     for k in range(count):
         if k < round(boundary * count) and len(edges):
             i, j = edges[rng.integers(len(edges))].tolist()
-            top = round(i * (height - 1) / max(h - 1, 1)) - patch // 2  # the 1x pixel's centre at this scale
-            left = round(j * (width - 1) / max(w - 1, 1)) - patch // 2
+            top = scaled_index(i, h, height) - patch // 2  # the 1x pixel's centre at this scale
+            left = scaled_index(j, w, width) - patch // 2
         else:
             top, left = int(rng.integers(height - patch + 1)), int(rng.integers(width - patch + 1))
         top, left = min(max(top, 0), height - patch), min(max(left, 0), width - patch)
-        windows.append([xs[left], ys[top], xs[left + patch - 1], ys[top + patch - 1]])
+        windows.append(pixel_window((height, width), top, left, (patch, patch)))
     return torch.tensor(windows, dtype=torch.float32)
-
-
-def with_halo(window: torch.Tensor, patch: int) -> tuple[float, float, float, float]:
-    """The window one pixel larger on every side (for ``patch + 2`` pixels at the same spacing)."""
-    x0, y0, x1, y1 = window.tolist()
-    dx, dy = (x1 - x0) / (patch - 1), (y1 - y0) / (patch - 1)
-    return x0 - dx, y0 - dy, x1 + dx, y1 + dy
 
 
 def patch_coords(windows: torch.Tensor, patch: int) -> torch.Tensor:

@@ -5,7 +5,7 @@ camera looking down a straight street, the lateral layout of road, sidewalks
 and terrain, rows of facades (buildings, hedges) on both sides, and objects
 (cars, people, poles with signs and lights, trees) standing on the ground.
 :func:`render_scene` evaluates the scene at the pixel centres that
-:func:`posgen_lib.models.fourier.coordinate_grid` gives for any ``size`` and
+:func:`posgen_lib.grid.coordinate_grid` gives for any ``size`` and
 ``window`` (u right, v down, both in [-1, 1], ``align_corners=True``), so the
 same scene renders at 1x, 4x or any zoom and its label maps agree; this is the
 high-resolution ground truth of the upscaling experiment.
@@ -49,7 +49,7 @@ from enum import IntEnum
 import numpy as np
 import torch
 
-from ..models.fourier import FULL_WINDOW, coordinate_grid
+from ..grid import FULL_WINDOW, coordinate_grid
 
 __all__ = ["Scene", "SyntheticStreets", "render_scene", "sample_scene"]
 
@@ -773,7 +773,7 @@ def render_scene(scene: Scene, size: tuple[int, int], window=FULL_WINDOW, antial
 
     Returns numpy arrays: ``label`` (H, W) int64 Cityscapes label ids and ``instance``
     (H, W) int64 (0 for stuff, ``label * 1000 + k`` for cars and people), both sampled at
-    the pixel centres of :func:`~posgen_lib.models.fourier.coordinate_grid`, and ``image``
+    the pixel centres of :func:`~posgen_lib.grid.coordinate_grid`, and ``image``
     (H, W, 3) float32 in [0, 1]: with ``antialias`` each pixel's average over its footprint
     (3 x 3 samples by the trapezoid rule, shared with the neighbours), else point samples.
     """

@@ -32,12 +32,13 @@ from pathlib import Path
 
 import torch
 
-from ..config import Config, budget, fast_mode, preset, recipe
+from ..config import Config, budget, fast_mode, preset
 from ..data.transforms import to_semantics
-from ..models.registry import count_parameters, load_generator
+from ..models.registry import GENERATOR_CLASSES, count_parameters, load_generator
 from ..perf.memory import PeakTensorMemory
 from ..runtime import default_device
 from ..train.loop import train
+from ..train.objectives import recipe
 from .comparison import comparison_figure, pick_scene, spectrum_figure, tradeoff_figure
 from .evaluate import evaluate, generate, ground_truth_rows
 from .fid import inception_available
@@ -206,7 +207,8 @@ def main_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
 def arm_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
     """The other any-resolution arms, each with its own method, scored at :data:`ARM_SCALE`."""
     point = operating_name(exp)
-    return [(a.name, "coordinates_hr") for a in arms(exp) if a.generator == "anyres" and a.name != point]
+    return [(a.name, "coordinates_hr") for a in arms(exp)
+            if GENERATOR_CLASSES[a.generator].reads_labels and a.name != point]
 
 
 def passes(exp: ExperimentConfig) -> list[tuple[tuple[float, ...], list[tuple[str, str]]]]:

@@ -7,6 +7,7 @@ import torch
 
 from ..data.build import build_dataset
 from ..data.synthetic import SyntheticStreets
+from ..grid import scaled_size
 
 
 @dataclass
@@ -22,7 +23,7 @@ def synthetic_scenes(cfg, count: int, scale: float) -> Scenes:
     """The first ``count`` test-split synthetic scenes rendered at ``scale`` x the training size."""
     h, w = cfg.model.image_size
     ds = SyntheticStreets(size=(h, w), length=count, seed=cfg.data.synthetic_seed, split="test")
-    items = [ds.render(i, size=(round(h * scale), round(w * scale))) for i in range(count)]
+    items = [ds.render(i, size=scaled_size((h, w), scale)) for i in range(count)]
     return Scenes(*(torch.stack([it[k] for it in items]) for k in ("label", "instance", "image")))
 
 

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from ..data.labels import get_label_set
 from ..data.synthetic import SyntheticStreets
+from ..grid import pixel_window, scaled_size
 from .metrics import SegmentationScore
 from .segmenter import IGNORE, SegmenterConfig, SmallSegmenter
 
@@ -49,12 +50,10 @@ class SegmenterTrainConfig:
 def _random_crop_window(size: tuple[int, int], crop: tuple[int, int], scale: float,
                         gen: torch.Generator) -> tuple[float, float, float, float]:
     """A crop-sized window with the pixel spacing of the whole image rendered at ``scale``."""
-    full_h, full_w = max(crop[0], round(size[0] * scale)), max(crop[1], round(size[1] * scale))
+    full_h, full_w = (max(c, s) for c, s in zip(crop, scaled_size(size, scale)))
     top = int(torch.randint(0, full_h - crop[0] + 1, (1,), generator=gen))
     left = int(torch.randint(0, full_w - crop[1] + 1, (1,), generator=gen))
-    to_coord = lambda i, n: -1 + 2 * i / (n - 1)  # noqa: E731  pixel index -> coordinate
-    return (to_coord(left, full_w), to_coord(top, full_h),
-            to_coord(left + crop[1] - 1, full_w), to_coord(top + crop[0] - 1, full_h))
+    return pixel_window((full_h, full_w), top, left, crop)
 
 
 def crop_pool(cfg: SegmenterTrainConfig, model_classes: SmallSegmenter, progress: bool = True):
@@ -123,7 +122,7 @@ def score_on_ground_truth(model, count: int, scales=EVAL_SCALES, seed: int = 0,
     out = {}
     for scale in scales:
         score = SegmentationScore(len(model.label_ids))
-        size = (round(64 * scale), round(128 * scale))
+        size = scaled_size((64, 128), scale)
         for i in range(count):
             item = ds.render(i, size=size)
             image = torch.rand(item["image"].shape, generator=gen) * 2 - 1 if noise else item["image"]

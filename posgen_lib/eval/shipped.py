@@ -27,10 +27,10 @@ import torch
 
 from ..checkpoint import MODEL_FORMAT, load_checkpoint, save_model
 from ..config import Config, preset
-from ..models.registry import asset_path, build_generator, count_parameters
+from ..models.registry import GENERATOR_CLASSES, asset_path, build_generator, count_parameters
 from ..train.loop import train
 from ..train.rundir import read_log
-from .evaluate import scorecard
+from .evaluate import native_method, scorecard
 
 SCALES = (1.0, 2.0, 4.0)
 EVAL_SCENES = 100
@@ -184,7 +184,7 @@ def card_page(cards: list[dict]) -> str:
             row = m[scale]
             lines.append(f"| {scale} | {row['miou']:.3f} | {row['pixel_accuracy']:.3f} | {row['segfd']:.2f} | "
                          f"{row['psnr']:.2f} | {row['ssim']:.3f} |")
-        if card["generator"] == "anyres":
+        if native_method(GENERATOR_CLASSES[card["generator"]]) == "coordinates_hr":
             lines.append("\nAbove 1x it renders with the scenes' label maps at each scale (`coordinates_hr`).")
         lines.append("")
     lines += ["The segmenter's own mIoU on the ground-truth photos (the ceiling) is in",

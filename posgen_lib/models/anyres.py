@@ -39,11 +39,14 @@ ablation arm of the experiment (docs/results.md):
 * ``anyres_residual``: add the detail to PosGen's own head instead,
   y_p = tanh(PosGen_logits_p + delta_p) with L3 zero-initialised, so training
   starts exactly at the PosGen it fine-tunes. Off by default: the head alone
-  fitted the high-resolution targets better.
+  fitted the high-resolution targets better. Only this form has PosGen's head
+  (``pixel_head``): a model carries only the parameters it reads.
 
 Every pixel is still computed on its own: given the feature map and the label
 map, a pixel depends only on its inputs (the pixel-independence test covers
-this generator too). Training: :mod:`posgen_lib.train.anyres`.
+this generator too). Training: :mod:`posgen_lib.train.anyres`, through the
+generator interface alone (``features``, then ``decode`` of any
+:class:`~posgen_lib.models.interface.PixelQuery`).
 """
 from __future__ import annotations
 
@@ -54,16 +57,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import ModelConfig
-from .fourier import LearnedFourierFeatures, sample_at
-from .generator import PosGenGenerator
+from ..grid import label_positions, sample_at
+from .fourier import LearnedFourierFeatures
+from .generator import SPADETrunk
 from .interface import PixelQuery, features_at, label_grid_query
+from .pixel_head import PixelHead
+from .spade import init_weights
 
-
-def label_positions(coords: torch.Tensor, label_size: tuple[int, int]) -> torch.Tensor:
-    """Pixel centres in label pixels (0 .. w-1, 0 .. h-1): coords (2, r, W) or (B, 2, r, W) -> same shape."""
-    h, w = label_size
-    scale = torch.tensor([(w - 1) / 2, (h - 1) / 2], dtype=coords.dtype, device=coords.device)
-    return (coords + 1) * scale.view((2, 1, 1) if coords.dim() == 3 else (1, 2, 1, 1))
+UNREAD_KEYS = "pixel_head."  # in files written when every any-resolution model carried PosGen's head
 
 
 def cell_phase(coords: torch.Tensor, label_size: tuple[int, int]) -> torch.Tensor:
@@ -107,19 +108,34 @@ def _per_pixel(t: torch.Tensor, batch: int) -> torch.Tensor:
     return t.expand(batch, -1, -1, -1)
 
 
-class AnyResGenerator(PosGenGenerator):
-    """PosGen plus :class:`AnyResHead`; renders above the labels' resolution from the label map there."""
+class AnyResGenerator(SPADETrunk):
+    """PosGen's trunk plus :class:`AnyResHead` (and, in the residual form, PosGen's head); renders above the
+    labels' resolution from the label map there."""
 
     kind = "anyres"
+    any_size = True
     reads_labels = True
 
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)
+        init_weights(self, cfg.init_type, cfg.init_gain)  # the trunk gets SPADE's init, as PosGen's
+        if cfg.anyres_residual:
+            self.pixel_head = PixelHead(cfg.trunk_channels, cfg.head_feat_fourier, cfg.head_coord_fourier,
+                                        cfg.head_hidden, cfg.head_coord_scale)
         self.detail = AnyResHead(cfg)
         self.base_frozen = False
 
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        """``nn.Module.load_state_dict``, reading files written before the non-residual form stopped
+        carrying PosGen's head: their ``pixel_head.*`` entries, which its ``decode`` never read, are
+        dropped (the rule :data:`UNREAD_KEYS`); every other key must match as usual."""
+        if not self.cfg.anyres_residual:
+            state_dict = {k: v for k, v in state_dict.items() if not k.startswith(UNREAD_KEYS)}
+        return super().load_state_dict(state_dict, *args, **kwargs)
+
     def freeze_base(self) -> "AnyResGenerator":
-        """Fix the trunk and PosGen's head (no gradients, eval-mode normalization): only the detail head trains."""
+        """Fix everything but the detail head (the trunk, and PosGen's head in the residual form): no gradients,
+        eval-mode normalization."""
         self.base_frozen = True
         for name, p in self.named_parameters():
             p.requires_grad_(name.startswith("detail."))
@@ -160,16 +176,7 @@ class AnyResGenerator(PosGenGenerator):
             return torch.tanh(delta)
         return torch.tanh(self.pixel_head.logits(features_at(feat, query), coords) + delta)
 
-    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None, queries: list[PixelQuery] | None = None):
-        """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) at the labels' size (offsets 0, spacing 1).
-
-        With ``queries`` (any-resolution training) the same trunk pass also decodes
-        those pixels: returns (image, [decode(feat, q) for q in queries]).
-        """
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) at the labels' size (spacing 1, the labels there)."""
         feat = self.features(seg, z)
-        query = label_grid_query(feat)
-        query.semantics = seg
-        image = self.decode(feat, query)
-        if queries is None:
-            return image
-        return image, [self.decode(feat, q) for q in queries]
+        return self.decode(feat, label_grid_query(feat, seg))

@@ -9,9 +9,10 @@ for key. :func:`load_official_spade` adds what a user needs around that:
 * also accepts the newer parametrization-style spectral-norm keys
   (``parametrizations.weight.original`` / ``.0._u`` / ``.0._v``) and maps them
   to ``weight_orig`` / ``weight_u`` / ``weight_v``;
-* loading an official *generator* into a :class:`~posgen_lib.PosGenGenerator`
-  takes the whole trunk, skips SPADE's ``conv_img`` and leaves the PixelHead
-  as initialized (it has no official counterpart);
+* loading an official *generator* into one whose last conv is replaced (PosGen,
+  any-resolution PosGen) takes the whole trunk, skips SPADE's ``conv_img`` and
+  leaves the module's own parts (``pixel_head``, ``detail``: the top-level
+  modules SPADE's generator does not have) as initialized;
 * shape mismatches, missing and unexpected keys are reported by name, with
   the config fields that usually cause them.
 """
@@ -23,7 +24,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .generator import PosGenGenerator
+SPADE_GENERATOR_MODULES = {"fc", "head_0", "G_middle_0", "G_middle_1", "up_0", "up_1", "up_2", "up_3", "up_4",
+                           "conv_img"}  # the top-level modules of NVlabs/SPADE's generator
 
 _PARAM_STYLE = {
     ".parametrizations.weight.original": ".weight_orig",
@@ -65,9 +67,9 @@ def load_official_spade(module: nn.Module, state_dict, strict: bool = True) -> n
     incoming = _normalize_keys(_read(state_dict))
     own = module.state_dict()
     expected_extra, expected_missing = set(), set()
-    if isinstance(module, PosGenGenerator):  # anyres too: a PosGenGenerator subclass
+    if "conv_img.weight" in incoming and "conv_img.weight" not in own:  # a generator that replaced SPADE's last conv
         expected_extra = {k for k in incoming if k.startswith("conv_img.")}
-        expected_missing = {k for k in own if k.startswith("pixel_head.")}
+        expected_missing = {k for k in own if k.split(".")[0] not in SPADE_GENERATOR_MODULES}
 
     unexpected = sorted(set(incoming) - set(own) - expected_extra)
     missing = sorted(set(own) - set(incoming) - expected_missing)

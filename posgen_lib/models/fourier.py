@@ -1,11 +1,8 @@
-"""Coordinate grids and Fourier features.
+"""Fourier features of coordinates.
 
-Coordinates follow the ``align_corners=True`` convention (docs/architecture.md, *The model contract*):
-``x = linspace(-1, 1, W)``, ``y = linspace(-1, 1, H)``, so (-1, -1) is the centre
-of the upper-left pixel and (1, 1) the centre of the lower-right one; channel 0
-holds x, channel 1 holds y. A *window* ``(x0, y0, x1, y1)`` in the same units
-names any sub-rectangle of the image, which :func:`coordinate_grid` samples at
-any pixel size. Points outside [-1, 1] are allowed (they extrapolate).
+The coordinates are the pixel centres of :mod:`posgen_lib.grid` (``x = linspace(-1, 1, W)``,
+``align_corners=True``); :func:`coordinate_grid`, :func:`sample_at` and
+:data:`FULL_WINDOW` are that module's, importable from here too.
 
 Two Fourier feature maps are provided:
 
@@ -23,45 +20,11 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-FULL_WINDOW = (-1.0, -1.0, 1.0, 1.0)
+from ..grid import FULL_WINDOW, coordinate_grid, sample_at
 
-
-def coordinate_grid(size: tuple[int, int], window=FULL_WINDOW, device=None,
-                    dtype=torch.float32, rows: slice | None = None) -> torch.Tensor:
-    """Pixel-centre coordinates of an ``size=(H, W)`` image covering ``window``.
-
-    Returns a (2, H, W) tensor: ``grid[0]`` is x (varies along W), ``grid[1]`` is y.
-    A 1-pixel axis sits at the window's start coordinate. ``rows`` returns only
-    that band of rows, (2, r, W), with the same values as the full grid.
-    """
-    height, width = size
-    if height < 1 or width < 1:
-        raise ValueError(f"size={size}: both sides must be at least 1 pixel")
-    x0, y0, x1, y1 = (float(v) for v in window)
-    xs = torch.linspace(x0, x1, width, device=device, dtype=dtype)  # (W,)
-    ys = torch.linspace(y0, y1, height, device=device, dtype=dtype)  # (H,)
-    if rows is not None:
-        ys = ys[rows]  # (r,)
-    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")  # (H, W) each
-    return torch.stack([grid_x, grid_y])  # (2, H, W)
-
-
-def sample_at(feature: torch.Tensor, coords: torch.Tensor, mode: str = "bilinear") -> torch.Tensor:
-    """Sample ``feature`` (B, C, h, w) at ``coords`` (2, H, W), or per image (B, 2, H, W) -> (B, C, H, W).
-
-    Uses the same ``align_corners=True`` convention as :func:`coordinate_grid`,
-    so sampling at ``coordinate_grid((h, w))`` reproduces ``feature`` (up to
-    float rounding). Outside [-1, 1] the border value is repeated. ``mode``:
-    ``"bilinear"`` (the trunk's features) or ``"nearest"`` (label maps).
-    """
-    if coords.dim() == 3:
-        grid = coords.permute(1, 2, 0).unsqueeze(0).expand(feature.shape[0], -1, -1, -1)  # (B, H, W, 2)
-    else:
-        grid = coords.permute(0, 2, 3, 1)  # (B, H, W, 2)
-    return F.grid_sample(feature, grid.to(feature.dtype), mode=mode, padding_mode="border", align_corners=True)
+__all__ = ["FULL_WINDOW", "coordinate_grid", "sample_at", "GaussianFourierFeatures", "LearnedFourierFeatures"]
 
 
 class GaussianFourierFeatures(nn.Module):

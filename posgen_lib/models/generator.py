@@ -106,6 +106,7 @@ class SPADEGenerator(SPADETrunk):
     """The SPADE baseline: trunk + 3x3 conv + tanh."""
 
     kind = "spade"
+    conv_output = True
 
     def __init__(self, cfg: ModelConfig):
         super().__init__(cfg)

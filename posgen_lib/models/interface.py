@@ -18,11 +18,22 @@ window or band of rows. The SPADE baseline (a 3x3 conv at the end) has no
 :mod:`posgen_lib.rendering.methods`.
 
 A :class:`PixelQuery` says where the requested pixels are and what is known
-about them: their centres in the labels' coordinate frame (docs/architecture.md,
-*Coordinates*: ``align_corners=True``, -1 and 1 are the centres of the
-first and last label pixels), the output pixel spacing in label pixels, and,
-for generators that read the label map at the output resolution
-(``reads_labels = True``), the semantics at those pixels.
+about them: their centres in the labels' coordinate frame (:mod:`posgen_lib.grid`:
+``align_corners=True``, -1 and 1 are the centres of the first and last label
+pixels), the output pixel spacing in label pixels, and, for generators that
+read the label map at the output resolution (``reads_labels = True``), the
+semantics at those pixels. For every generator with ``decode``::
+
+    G(sem, z) == G.decode(G.features(sem, z), label_grid_query(feat, sem))
+
+so training may render the 1x image and any other pixels from one trunk pass
+through this interface alone (:mod:`posgen_lib.train.anyres`).
+
+The class flags say what a generator can do; callers read them instead of
+asking which kind a generator is (docs/architecture.md, *One generator
+interface*): ``any_size``, ``reads_labels`` and ``conv_output`` (its image is a
+3x3 convolution of ``features``, which the upscaling method
+``features_bilinear`` resamples first).
 """
 from __future__ import annotations
 
@@ -33,7 +44,7 @@ import torch
 from torch import nn
 
 from ..config import ModelConfig
-from .fourier import coordinate_grid, sample_at
+from ..grid import coordinate_grid, sample_at
 
 
 @dataclass
@@ -61,6 +72,7 @@ class Generator(nn.Module):
     kind: ClassVar[str]  # the value of ModelConfig.generator that builds this class
     any_size: ClassVar[bool] = False  # has decode(): renders any size and window pixel by pixel
     reads_labels: ClassVar[bool] = False  # decode() reads the semantics at the output resolution
+    conv_output: ClassVar[bool] = False  # the image is tanh(conv_img(features)), a 3x3 conv (the SPADE baseline)
 
     cfg: ModelConfig
 
@@ -84,11 +96,12 @@ def not_any_size(G: Generator) -> str:
             "methods that apply to it (pg.rendering.METHODS)")
 
 
-def label_grid_query(feat: torch.Tensor) -> PixelQuery:
-    """The query for every pixel of the labels' own grid (what ``G(sem)`` renders)."""
+def label_grid_query(feat: torch.Tensor, semantics: torch.Tensor | None = None) -> PixelQuery:
+    """The query for every pixel of the labels' own grid (what ``G(sem)`` renders), with the semantics
+    ``sem`` (B, S, h, w) there for generators that read them."""
     dtype = torch.promote_types(feat.dtype, torch.float32)
     return PixelQuery(coordinate_grid(feat.shape[-2:], device=feat.device, dtype=dtype),
-                      label_rows=slice(None))
+                      label_rows=slice(None), semantics=semantics)
 
 
 def features_at(feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:

@@ -43,7 +43,7 @@ from torch.utils.data import default_collate
 from ..config import DEMO_TRAIN_MINUTES, Config, budget, preset
 from ..data.synthetic import SyntheticStreets
 from ..data.transforms import to_semantics
-from ..models.fourier import coordinate_grid
+from ..grid import coordinate_grid
 from ..train.loop import Trainer
 from ..models.registry import build_generator
 from ..runtime import compile_module

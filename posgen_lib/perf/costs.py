@@ -21,9 +21,8 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from ..config import preset
 from ..data.transforms import to_semantics
-from ..models.discriminator import MultiscaleDiscriminator
-from ..train.objective import GANObjective
 from ..models.registry import build_generator
+from ..train.objectives import build_objective
 from .memory import PeakTensorMemory
 
 
@@ -45,8 +44,8 @@ def training_step_cost(preset_name: str, generator: str = "posgen") -> StepCost:
     torch.manual_seed(0)
     cfg.model.generator = generator
     G = build_generator(cfg.model)
-    D = MultiscaleDiscriminator(cfg.model)
-    objective = GANObjective(cfg.train)
+    objective = build_objective(cfg)  # the generator kind's (SPADE's for spade and posgen)
+    D = objective.discriminator()
     params = sum(p.numel() for p in G.parameters()) + sum(p.numel() for p in D.parameters())
     fixed = 4 * params * 4  # float32 weights, gradients, Adam exp_avg and exp_avg_sq
     h, w = cfg.model.image_size

@@ -28,7 +28,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..models.fourier import coordinate_grid, sample_at
+from ..grid import coordinate_grid, label_positions, sample_at
 from .render import DEFAULT_CHUNK_PIXELS, bands
 
 FALLBACK_RADII = (2, 6)  # 1x pixels
@@ -44,13 +44,14 @@ def label_channels(cfg, sem: torch.Tensor) -> torch.Tensor:
 def _neighbours(coords: torch.Tensor, h: int, w: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Flat indices (4, r, W) of the bilinear neighbours of ``coords`` (2, r, W) in an (h, w) grid,
     and their weights (4, r, W) (``align_corners=True``, border clamped, as :func:`sample_at`)."""
-    def axis(c, n):
-        pos = ((c + 1) / 2 * (n - 1)).clamp(0, n - 1)  # pixel position
+    def axis(pos, n):
+        pos = pos.clamp(0, n - 1)  # pixel position
         lo = pos.floor().clamp(max=max(n - 2, 0)).long()
         hi = (lo + 1).clamp(max=n - 1)
         return lo, hi, pos - lo
-    x0, x1, wx = axis(coords[0], w)
-    y0, y1, wy = axis(coords[1], h)
+    positions = label_positions(coords, (h, w))  # (2, r, W): in pixels of the (h, w) grid
+    x0, x1, wx = axis(positions[0], w)
+    y0, y1, wy = axis(positions[1], h)
     index = torch.stack([y0 * w + x0, y0 * w + x1, y1 * w + x0, y1 * w + x1])
     weight = torch.stack([(1 - wy) * (1 - wx), (1 - wy) * wx, wy * (1 - wx), wy * wx])
     return index, weight

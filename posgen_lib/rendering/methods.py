@@ -44,7 +44,7 @@ from PIL import Image
 from ..models.interface import Generator
 from .guided import joint_bilateral_upsample, label_channels
 from .render import bands, check_output_pixels, output_size, render
-from ..models.fourier import coordinate_grid, sample_at
+from ..grid import coordinate_grid, sample_at
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,9 @@ class UpscaleMethod:
     title: str
     run: Callable  # (G, sem, size, labels, z) -> (B, 3, H, W)
     needs_hr_labels: bool = False
-    requires: str = ""  # "any_size", "reads_labels", "spade" or "" (any generator)
+    requires: str = ""  # a Generator flag ("any_size", "reads_labels", "conv_output"), or "" (any generator)
 
     def applies_to(self, G: Generator) -> bool:
-        if self.requires == "spade":
-            return G.kind == "spade"
         return not self.requires or bool(getattr(G, self.requires))
 
     @property
@@ -133,7 +131,7 @@ METHODS: dict[str, UpscaleMethod] = {m.name: m for m in (
     UpscaleMethod("joint_bilateral_hr", "1x output, joint bilateral within the high-res label classes",
                   _joint_bilateral, needs_hr_labels=True),
     UpscaleMethod("features_bilinear", "SPADE trunk features resampled bilinearly, then its final conv",
-                  _features_bilinear, requires="spade"),
+                  _features_bilinear, requires="conv_output"),
     UpscaleMethod("trunk_nearest", "whole generator at the output size on nearest-upsampled 1x labels",
                   _trunk_nearest),
     UpscaleMethod("trunk_hr", "whole generator at the output size on the high-res labels", _trunk_hr,

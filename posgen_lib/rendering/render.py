@@ -37,27 +37,11 @@ from collections.abc import Iterator
 
 import torch
 
-from ..models.fourier import FULL_WINDOW, coordinate_grid, sample_at
+from ..grid import FULL_WINDOW, coordinate_grid, output_size, pixel_spacing, sample_at
 from ..models.interface import Generator, PixelQuery, not_any_size
 
 DEFAULT_CHUNK_PIXELS = 1 << 13  # pixels per band: one 64x128 image; ~13 MB of head activations for the synthetic preset
 MAX_OUTPUT_PIXELS = 1 << 26  # per image: 8192 x 8192, 768 MiB of float32 RGB
-
-
-def output_size(label_size: tuple[int, int], scale: float | None = None,
-                size: tuple[int, int] | None = None) -> tuple[int, int]:
-    """The (H, W) of a render: ``size`` itself, or the label size times ``scale`` (rounded)."""
-    if (scale is None) == (size is None):
-        raise ValueError("give exactly one of scale= or size=")
-    if size is not None:
-        h, w = (int(v) for v in size)
-    else:
-        if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
-            raise ValueError(f"scale={scale}: must be a finite positive number")
-        h, w = round(label_size[0] * scale), round(label_size[1] * scale)
-    if h < 1 or w < 1:
-        raise ValueError(f"output size {h}x{w} is empty; use a larger scale or size")
-    return h, w
 
 
 def check_window(window) -> tuple[float, float, float, float]:
@@ -90,15 +74,6 @@ def bands(height: int, width: int, batch: int, max_chunk_pixels: int = DEFAULT_C
     rows_per_band = max(1, max_chunk_pixels // (batch * width))
     for top in range(0, height, rows_per_band):
         yield slice(top, min(top + rows_per_band, height))
-
-
-def pixel_spacing(label_size: tuple[int, int], size: tuple[int, int], window) -> tuple[float, float]:
-    """(dx, dy): distance between neighbouring output pixels, in label pixels."""
-    x0, y0, x1, y1 = window
-    (h, w), (height, width) = label_size, size
-    dx = (x1 - x0) / max(width - 1, 1) * (w - 1) / 2 if width > 1 else 1.0
-    dy = (y1 - y0) / max(height - 1, 1) * (h - 1) / 2 if height > 1 else 1.0
-    return dx, dy
 
 
 @torch.no_grad()

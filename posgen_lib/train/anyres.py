@@ -7,7 +7,8 @@ after Chai et al., ECCV 2022). A step::
     sem, real, patches          1x semantics and photo; per image K patches at its scale s
     q      = the K windows of an image side by side: coords (B, 2, P, K*P), spacing 1/s,
              semantics of the patches' own (high-resolution) label maps
-    img, y = G(sem, query=q)    the 1x image and the patch pixels, in one forward
+    f      = G.features(sem)                           one trunk pass
+    img, y = G.decode(f, 1x grid), G.decode(f, q)      the 1x image and the patch pixels
     L_G    = [SPADE's objective at 1x, when the trunk trains]
            + lambda_rec         * |y - y_true|_1                          reconstruction
            + lambda_patch_gan   * hinge_G(D_patch(patch semantics, y))    texture
@@ -16,11 +17,16 @@ after Chai et al., ECCV 2022). A step::
 
 ``y_sub`` renders, for each image, a block of 1x pixels at k x k sub-pixel
 positions (k = 2..4, from s), so its k x k averages sit exactly on 1x pixels.
-With ``anyres_init`` the run starts from a trained PosGen (its trunk and head),
-and with ``anyres_freeze`` those stay fixed: only the detail head (and the
-patch discriminator) learn, and the 1x image changes only through the detail
-head. The perception-distortion trade-off (Blau & Michaeli, CVPR 2018) is the
-choice of ``lambda_patch_gan`` against ``lambda_rec``; docs/results.md measures it.
+With ``anyres_init`` the run starts from a trained PosGen (its trunk, and its
+head in the residual form), and with ``anyres_freeze`` those stay fixed: only
+the detail head (and the patch discriminator) learn, and the 1x image changes
+only through the detail head. The perception-distortion trade-off (Blau &
+Michaeli, CVPR 2018) is the choice of ``lambda_patch_gan`` against
+``lambda_rec``; docs/results.md measures it.
+
+:class:`AnyResObjective` is the objective of the ``anyres`` generator kind
+(:mod:`posgen_lib.train.objectives`): it uses the generator only through its
+interface, ``features`` and ``decode`` (:class:`ImageAndPixels`).
 """
 from __future__ import annotations
 
@@ -30,15 +36,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import Config, ModelConfig
+from ..config import Config, ModelConfig, config_diff
+from ..data.build import build_dataset
 from ..data.labels import get_label_set
-from ..data.patches import patch_coords
+from ..data.patches import ScaledPatches, patch_coords
 from ..data.transforms import to_semantics
+from ..errors import CheckpointError
+from ..grid import coordinate_grid, pixel_spacing, subpixel_window
 from ..models.discriminator import MultiscaleDiscriminator
-from ..models.fourier import coordinate_grid
-from ..models.interface import PixelQuery
+from ..models.interface import Generator, PixelQuery, label_grid_query
+from ..models.registry import load_any
 from .losses import gan_loss, split_pred
-from .objective import GANObjective
+from .objective import GANObjective, Objective
 
 CONSISTENCY_BLOCK = 8  # 1x pixels per side of the block rendered at sub-pixel positions
 
@@ -77,29 +86,85 @@ def one_by_one(t: torch.Tensor, count: int) -> torch.Tensor:
 
 def subpixel_block(label_size: tuple[int, int], k: int, top: int, left: int, n: int) -> tuple[torch.Tensor, tuple]:
     """Pixel centres (2, n*k, n*k) of k x k sub-pixels of each 1x pixel of the n x n block at (top, left),
-    and the spacing (1/k, 1/k) in label pixels."""
-    h, w = label_size
-    step_x, step_y = 2 / max(w - 1, 1), 2 / max(h - 1, 1)
-    first = (1 / k - 1) / 2  # the first sub-pixel centre, in 1x pixels from the pixel's centre
-    x0 = -1 + (left + first) * step_x
-    y0 = -1 + (top + first) * step_y
-    x1 = -1 + (left + n - 1 - first) * step_x
-    y1 = -1 + (top + n - 1 - first) * step_y
-    return coordinate_grid((n * k, n * k), (x0, y0, x1, y1)), (1 / k, 1 / k)
+    and the spacing (1/k, 1/k) in label pixels (:func:`posgen_lib.grid.subpixel_window`)."""
+    return coordinate_grid((n * k, n * k), subpixel_window(label_size, k, top, left, n)), (1 / k, 1 / k)
 
 
-class AnyResObjective:
-    """Loss terms of one any-resolution generator step and one discriminator step (module docstring)."""
+class ImageAndPixels(nn.Module):
+    """One trunk pass of ``G``, decoded at the labels' own pixels and at the pixels of each query.
+
+    ``forward(sem, z, queries) -> (image (B, 3, h, w), [G.decode(feat, q) for q in queries])``, through
+    the generator interface alone. It is a module so that the trainer can wrap it, as it wraps ``G``
+    itself for other objectives: DistributedDataParallel synchronizes gradients only of what runs
+    inside a wrapped module's ``forward``.
+    """
+
+    def __init__(self, G: Generator):
+        super().__init__()
+        self.G = G
+
+    def forward(self, sem: torch.Tensor, z: torch.Tensor | None, queries: list[PixelQuery]):
+        feat = self.G.features(sem, z)  # (B, C, h, w)
+        image = self.G.decode(feat, label_grid_query(feat, sem))  # (B, 3, h, w): G(sem, z)
+        return image, [self.G.decode(feat, q) for q in queries]
+
+
+def start_from(G: Generator, spec: str, freeze: bool) -> None:
+    """Initialise ``G``'s trunk (and PosGen's head, in the residual form) from a trained model
+    (``model.pt``, a checkpoint or ``pretrained:NAME``); with ``freeze`` they stay fixed (in eval mode)
+    and only the rest trains."""
+    source, source_cfg, _ = load_any(spec)
+    diff = [d for d in config_diff(source_cfg, Config(model=G.cfg), ("model",))
+            if d.split(":")[0] != "model.generator" and not AnyResObjective.reads(d.split(":")[0])]
+    if diff:
+        raise CheckpointError(f"anyres_init {spec}: its model differs from this one ({'; '.join(diff)})")
+    weights = source.state_dict()
+    missing = [k for k in G.state_dict() if k not in weights and not k.startswith("detail.")]
+    if missing:
+        raise CheckpointError(f"anyres_init {spec} lacks {missing[:4]}: start from a PosGen model")
+    G.load_state_dict({**G.state_dict(), **{k: v for k, v in weights.items() if k in G.state_dict()}})
+    if freeze:
+        G.freeze_base()
+
+
+class AnyResObjective(Objective):
+    """The objective of the any-resolution generator: SPADE's at 1x (while the trunk trains), plus
+    reconstruction, a patch GAN and consistency above 1x (module docstring)."""
+
+    name = "anyres"
+    fields = ("model.anyres_*", "model.patch_*", "train.anyres_*", "train.lambda_rec", "train.lambda_patch_gan",
+              "train.lambda_consistency")
+    requires = ("any_size", "reads_labels")
 
     def __init__(self, cfg: Config):
-        self.cfg, self.t = cfg, cfg.train
-        self.base = GANObjective(cfg.train)
+        super().__init__(cfg)
+        self.t = cfg.train
+        self.base = GANObjective(cfg)
         self.label_set = get_label_set(cfg.data.label_set)
         self.trains_trunk = not (cfg.train.anyres_init and cfg.train.anyres_freeze)
 
     def to(self, device) -> "AnyResObjective":
         self.base.to(device)
         return self
+
+    def training_set(self, dataset=None):
+        """Every item with ground-truth patches at a random scale (:class:`~posgen_lib.data.patches.ScaledPatches`);
+        the config's train split is read with its originals up to ``anyres_scale_max`` times the size."""
+        t = self.t
+        if dataset is None:
+            dataset = build_dataset(self.cfg, "train", high_res=t.anyres_scale_max)
+        return ScaledPatches(dataset, t.anyres_scale_max, t.anyres_patch, t.anyres_patches, t.anyres_boundary,
+                             t.seed)
+
+    def initialise(self, G: Generator) -> None:
+        if self.t.anyres_init:
+            start_from(G, self.t.anyres_init, freeze=self.t.anyres_freeze)
+
+    def discriminator(self) -> nn.Module:
+        return AnyResDiscriminators(self.cfg.model, image=self.trains_trunk)
+
+    def generator_step(self, G: Generator) -> nn.Module:
+        return ImageAndPixels(G)
 
     # ----- inputs ------------------------------------------------------------------------
     def patch_query(self, extra: dict, label_size: tuple[int, int]) -> tuple[PixelQuery, torch.Tensor]:
@@ -111,9 +176,7 @@ class AnyResObjective:
                            self.cfg.model.use_instance)[:, :, 1:-1, 1:-1]  # (B*K, S, P, P): halo cut off
         coords = torch.cat([patch_coords(w, p) for w in extra["patch_window"]])  # (B*K, 2, P, P)
         windows = extra["patch_window"][:, 0]  # (B, 4): the spacing is the same for an image's patches
-        h, w = label_size
-        spacing = torch.stack([(windows[:, 2] - windows[:, 0]) / (p - 1) * (w - 1) / 2,
-                               (windows[:, 3] - windows[:, 1]) / (p - 1) * (h - 1) / 2], dim=1)  # (B, 2)
+        spacing = torch.stack(pixel_spacing(label_size, (p, p), windows.unbind(1)), dim=1)  # (B, 2)
         query = PixelQuery(side_by_side(coords, k), spacing, None, side_by_side(sem, k))
         return query, sem
 
@@ -142,7 +205,7 @@ class AnyResObjective:
             generator = torch.Generator().manual_seed(int(extra["patch_scale"].sum() * 1e4))
             sub_query, k, (top, left, n) = self.consistency_query(sem, extra["patch_scale"], generator)
             queries.append(sub_query)
-        fake, rendered = G(sem, queries=queries)  # one trunk pass: (B, 3, h, w) and the queried pixels
+        fake, rendered = G(sem, None, queries)  # ImageAndPixels: (B, 3, h, w) and the queried pixels
         losses = self.base.losses_for_fake(D, sem, fake, real) if self.trains_trunk else {}
         fake_patches = one_by_one(rendered[0], count)  # (B*K, 3, P, P)
         real_patches = extra["patch_image"].flatten(0, 1)

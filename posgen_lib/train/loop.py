@@ -1,11 +1,15 @@
 """The training loop: SPADE's recipe in plain PyTorch, one process or many (torchrun + DDP).
 
-Per step (the objective is in :mod:`posgen_lib.train.objective`)::
+Per step (the run's objective comes from :mod:`posgen_lib.train.objectives`, by the generator kind;
+SPADE's, :mod:`posgen_lib.train.objective`, is shown)::
 
     batch  -> sem = to_semantics(label, instance), real = image
     G step: fake = G(sem[, z]); L_G = hinge + feature matching (+ VGG, KL, L1); Adam(G[, E])
     D step: L_D = hinge(D(real), D(fake.detach())); Adam(D)
     [EMA of G]; log; sample grid; checkpoint
+
+The objective also gives the training data, the discriminator and the
+generator's initialisation; the loop itself never asks which kind it trains.
 
 Recipe defaults (SPADE): hinge loss, feature matching (lambda 10), TTUR Adam
 (G lr 1e-4, D lr 4e-4, betas 0 / 0.9), spectral norm everywhere, learning rate
@@ -41,19 +45,17 @@ from tqdm.auto import tqdm
 from .. import checkpoint as ckpt
 from ..config import Config, config_diff
 from ..data.build import build_dataset
-from ..data.patches import ScaledPatches
 from ..data.labels import get_label_set
 from ..data.transforms import to_semantics
 from ..errors import CheckpointError, Interrupted, RunFolderError
-from ..models.discriminator import ImageEncoder, MultiscaleDiscriminator
-from ..models.registry import build_generator, load_any, load_generator
+from ..models.discriminator import ImageEncoder
+from ..models.registry import build_generator, load_generator
 from ..runtime import (DistInfo, any_rank, autocast_dtype, barrier, compile_module, default_device,
                        init_distributed, memory_format)
 from ..viz.figures import plot_losses
 from ..viz.images import sample_grid, save_png
 from . import rundir
-from .anyres import AnyResDiscriminators, AnyResObjective
-from .objective import GANObjective
+from .objectives import build_objective
 
 
 class TrainingInterrupted(Interrupted):
@@ -117,23 +119,6 @@ class EpochBatches:
         return all_batches[position:]
 
 
-def start_from(G, spec: str, freeze: bool) -> None:
-    """Initialise ``G``'s trunk and PosGen head from a trained model (``model.pt``, a checkpoint or
-    ``pretrained:NAME``); with ``freeze`` they stay fixed (in eval mode) and only the rest trains."""
-    source, source_cfg, _ = load_any(spec)
-    diff = [d for d in config_diff(source_cfg, Config(model=G.cfg), ("model",))
-            if not d.startswith(("model.generator", "model.anyres_", "model.patch_"))]
-    if diff:
-        raise CheckpointError(f"anyres_init {spec}: its model differs from this one ({'; '.join(diff)})")
-    weights = source.state_dict()
-    missing = [k for k in G.state_dict() if k not in weights and not k.startswith("detail.")]
-    if missing:
-        raise CheckpointError(f"anyres_init {spec} lacks {missing[:4]}: start from a PosGen model")
-    G.load_state_dict({**G.state_dict(), **{k: v for k, v in weights.items() if k in G.state_dict()}})
-    if freeze:
-        G.freeze_base()
-
-
 class Trainer:
     """Holds the models, optimizers and state of one training run. Use :func:`train`."""
 
@@ -152,14 +137,10 @@ class Trainer:
         if t.batch_size % self.info.world_size:
             raise ValueError(f"batch size {t.batch_size} is not divisible by {self.info.world_size} processes")
 
-        if dataset is None:  # first, so that a missing dataset fails before the models are built
-            dataset = build_dataset(cfg, "train")
-        self.anyres = cfg.model.generator == "anyres"
-        if self.anyres:  # ground truth at a random scale for every item
-            dataset = ScaledPatches(dataset, t.anyres_scale_max, t.anyres_patch, t.anyres_patches,
-                                    t.anyres_boundary, t.seed)
-        self.dataset = dataset
-        self.batches = EpochBatches(dataset, t.batch_size // self.info.world_size, t.seed, self.info)
+        self.objective = build_objective(cfg)  # what training this kind of generator means
+        # the data first, so that a missing dataset fails before the models are built
+        self.dataset = self.objective.training_set(dataset)
+        self.batches = EpochBatches(self.dataset, t.batch_size // self.info.world_size, t.seed, self.info)
         self.total = t.steps if t.steps is not None else t.epochs * self.batches.steps_per_epoch
         if self.total < 0:
             raise ValueError(f"steps must be >= 0, got {self.total}")
@@ -167,15 +148,9 @@ class Trainer:
         torch.manual_seed(t.seed)  # identical initial weights on every rank
         self.layout = memory_format(t.channels_last)
         self.G = build_generator(cfg.model).to(self.device, memory_format=self.layout)
-        if self.anyres:
-            self.objective = AnyResObjective(cfg).to(self.device)
-            if t.anyres_init:
-                start_from(self.G, t.anyres_init, freeze=t.anyres_freeze)
-            self.D = AnyResDiscriminators(cfg.model, image=self.objective.trains_trunk)
-        else:
-            self.objective = GANObjective(t).to(self.device)
-            self.D = MultiscaleDiscriminator(cfg.model)
-        self.D = self.D.to(self.device, memory_format=self.layout)
+        self.objective.to(self.device)
+        self.objective.initialise(self.G)
+        self.D = self.objective.discriminator().to(self.device, memory_format=self.layout)
         self.E = ImageEncoder(cfg.model).to(self.device, memory_format=self.layout) if cfg.model.use_vae else None
         self.ema = copy.deepcopy(self.G).eval().requires_grad_(False) if t.ema_decay else None
         lr_g, lr_d = base_learning_rates(cfg)
@@ -358,7 +333,8 @@ class Trainer:
             return self._loop()
 
     def _loop(self) -> TrainResult:
-        G = DDP(self.G) if self.info.distributed else self.G
+        G = self.objective.generator_step(self.G)  # G itself, or a module around it (any-resolution)
+        G = DDP(G) if self.info.distributed else G
         D = DDP(self.D) if self.info.distributed else self.D
         E = DDP(self.E) if self.info.distributed and self.E is not None else self.E
         if self.cfg.train.compile in ("generator", "all"):

@@ -1,6 +1,14 @@
-"""SPADE's training objective for one batch (Park et al. 2019, Sec. 4 and Appendix A).
+"""What a training objective is (:class:`Objective`), and SPADE's (Park et al. 2019, Sec. 4 and Appendix A).
 
-Generator step::
+An objective is everything that training a kind of generator means beyond the
+loop itself: its losses for a generator step and a discriminator step, its
+discriminator(s), the training data it needs, how the generator starts, and
+the config fields only it reads. :mod:`posgen_lib.train.objectives` names the
+objective of every generator kind; the trainer asks that registry and never
+the kind.
+
+SPADE's objective (:class:`GANObjective`), the one of PosGen, the SPADE
+baseline and the pixel-wise generator. Generator step::
 
     [z = mu + eps * exp(logvar / 2),  (mu, logvar) = E(real)]        with a VAE
     fake = G(sem, z)
@@ -20,11 +28,18 @@ and real in one concatenated batch is the same as two separate calls.
 """
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+from typing import ClassVar
+
 import torch
 import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import Dataset
 
-from ..config import TrainConfig
-from ..models.discriminator import reparameterize
+from ..config import Config
+from ..data.build import build_dataset
+from ..models.discriminator import MultiscaleDiscriminator, reparameterize
+from ..models.interface import Generator
 from .losses import VGGLoss, feature_matching_loss, gan_loss, kl_divergence, split_pred
 
 
@@ -34,22 +49,90 @@ def discriminate(D, sem: torch.Tensor, fake: torch.Tensor, real: torch.Tensor):
     return split_pred(D(pairs))
 
 
-class GANObjective:
-    """Loss terms of one generator step and one discriminator step."""
+class Objective:
+    """The contract of a training objective; subclass it and list the subclass in
+    :data:`posgen_lib.train.objectives.OBJECTIVES`.
 
-    def __init__(self, cfg: TrainConfig):
+    The trainer calls, in this order::
+
+        objective = Objective(cfg)                      (cheap: no data, no models)
+        dataset   = objective.training_set(dataset)      the data it trains on (None: the config's train split)
+        G = build_generator(cfg.model); objective.initialise(G)
+        D = objective.discriminator()
+        step = objective.generator_step(G)               the module the G step calls (wrapped in DDP, compiled)
+        per batch:
+            g_losses, fakes = objective.generator_losses(step, D, sem, real, E, extra)
+            d_losses        = objective.discriminator_losses(D, sem, real, fakes, extra)
+
+    ``extra`` holds the batch's other entries (e.g. ground-truth patches); ``fakes``
+    is whatever the D step needs from the G step. An objective uses the
+    generator only through :class:`~posgen_lib.models.interface.Generator`.
+    """
+
+    name: ClassVar[str]  # how the registry and the docs call it
+    # Config fields ("section.name", shell patterns allowed) that only this objective reads: the recipe
+    # of a run with another objective leaves them out (posgen_lib.train.objectives.recipe).
+    fields: ClassVar[tuple[str, ...]] = ()
+    # Generator flags (Generator.any_size, .reads_labels ...) that a generator trained this way must have.
+    requires: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, cfg: Config):
         self.cfg = cfg
-        use_vgg = cfg.lambda_vgg > 0 and cfg.vgg_weights is not None
-        self.vgg = VGGLoss(cfg.vgg_weights) if use_vgg else None
+
+    @classmethod
+    def reads(cls, field: str) -> bool:
+        """Whether ``field`` ("train.lambda_rec") is one of :attr:`fields`."""
+        return any(fnmatchcase(field, pattern) for pattern in cls.fields)
+
+    def to(self, device) -> "Objective":
+        """Move the objective's own modules (a loss network) to ``device``."""
+        return self
+
+    def training_set(self, dataset: Dataset | None = None) -> Dataset:
+        """The dataset to train on: ``dataset``, or the config's train split, as this objective needs it."""
+        return dataset if dataset is not None else build_dataset(self.cfg, "train")
+
+    def initialise(self, G: Generator) -> None:
+        """Prepare a freshly built generator (e.g. load and freeze parts of a trained one); by default nothing."""
+
+    def generator_step(self, G: Generator) -> nn.Module:
+        """The module :meth:`generator_losses` calls: ``G`` itself, unless one forward must do more."""
+        return G
+
+    def discriminator(self) -> nn.Module:
+        raise NotImplementedError
+
+    def generator_losses(self, G, D, sem: torch.Tensor, real: torch.Tensor, E=None,
+                         extra: dict | None = None) -> tuple[dict[str, torch.Tensor], object]:
+        raise NotImplementedError
+
+    def discriminator_losses(self, D, sem: torch.Tensor, real: torch.Tensor, fakes,
+                             extra: dict | None = None) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+
+class GANObjective(Objective):
+    """SPADE's objective: the loss terms of one generator step and one discriminator step, with SPADE's
+    multiscale patch discriminator."""
+
+    name = "gan"
+
+    def __init__(self, cfg: Config):
+        super().__init__(cfg)
+        t = cfg.train
+        self.vgg = VGGLoss(t.vgg_weights) if t.lambda_vgg > 0 and t.vgg_weights is not None else None
 
     def to(self, device) -> "GANObjective":
         if self.vgg is not None:
             self.vgg.to(device)
         return self
 
+    def discriminator(self) -> nn.Module:
+        return MultiscaleDiscriminator(self.cfg.model)
+
     def generator_losses(self, G, D, sem: torch.Tensor, real: torch.Tensor, E=None,
                          extra: dict | None = None) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
-        cfg = self.cfg
+        cfg = self.cfg.train
         losses = {}
         z = None
         if E is not None:
@@ -62,7 +145,7 @@ class GANObjective:
 
     def losses_for_fake(self, D, sem: torch.Tensor, fake: torch.Tensor, real: torch.Tensor) -> dict:
         """The generator's GAN, feature-matching, VGG and L1 terms for an already generated ``fake``."""
-        cfg = self.cfg
+        cfg = self.cfg.train
         losses = {}
         pred_fake, pred_real = discriminate(D, sem, fake, real)
         losses["G_GAN"] = gan_loss(pred_fake, True, cfg.gan_mode, for_discriminator=False)
@@ -77,5 +160,5 @@ class GANObjective:
     def discriminator_losses(self, D, sem: torch.Tensor, real: torch.Tensor,
                              fake: torch.Tensor, extra: dict | None = None) -> dict[str, torch.Tensor]:
         pred_fake, pred_real = discriminate(D, sem, fake.detach(), real)
-        return {"D_fake": gan_loss(pred_fake, False, self.cfg.gan_mode).float(),
-                "D_real": gan_loss(pred_real, True, self.cfg.gan_mode).float()}
+        return {"D_fake": gan_loss(pred_fake, False, self.cfg.train.gan_mode).float(),
+                "D_real": gan_loss(pred_real, True, self.cfg.train.gan_mode).float()}

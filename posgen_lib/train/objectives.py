@@ -1,0 +1,82 @@
+"""The registry of training objectives: which objective trains each generator kind.
+
+This module is the one place that maps a generator kind (``ModelConfig.generator``)
+to what training it means (docs/architecture.md, *Objectives*). The trainer,
+the CLI and the experiment ask it, never the kind::
+
+    objective = build_objective(cfg)       the run's objective (an Objective, posgen_lib.train.objective)
+    recipe(cfg)                            the config fields that define what the run trains
+
+An objective (:class:`~posgen_lib.train.objective.Objective`) names its losses
+(generator and discriminator steps), its discriminator(s), its data wrapper, its
+initialisation and the config fields only it reads. To add one:
+
+1. write ``class MyObjective(Objective)`` in its own module of ``train/``, with a
+   ``name``, its ``fields`` and ``requires``, and the methods it changes;
+2. list it in :data:`OBJECTIVES`;
+3. point a kind at it in :data:`KIND_OBJECTIVES`, or, for an objective chosen per
+   run (a ``TrainConfig`` field), read that field in :func:`objective_name`.
+"""
+from __future__ import annotations
+
+from ..config import GENERATORS, RUNTIME_FIELDS, Config
+from ..models.registry import GENERATOR_CLASSES
+from .anyres import AnyResObjective
+from .objective import GANObjective, Objective
+
+OBJECTIVES: dict[str, type[Objective]] = {cls.name: cls for cls in (GANObjective, AnyResObjective)}
+
+KIND_OBJECTIVES: dict[str, str] = {  # every generator kind (config.GENERATORS) names its objective
+    "posgen": GANObjective.name,
+    "spade": GANObjective.name,
+    "pixelwise": GANObjective.name,
+    "anyres": AnyResObjective.name,
+}
+
+
+def objective_name(cfg: Config) -> str:
+    """The name of the objective that trains ``cfg``: its generator kind's."""
+    kind = cfg.model.generator
+    if kind not in KIND_OBJECTIVES:
+        raise ValueError(f"unknown generator {kind!r} (model.generator): choose one of {', '.join(GENERATORS)}")
+    return KIND_OBJECTIVES[kind]
+
+
+def objective_class(cfg: Config) -> type[Objective]:
+    """The objective class that trains ``cfg``, checked against the generator it trains."""
+    cls = OBJECTIVES[objective_name(cfg)]
+    generator = GENERATOR_CLASSES[cfg.model.generator]
+    lacking = [flag for flag in cls.requires if not getattr(generator, flag)]
+    if lacking:
+        raise ValueError(f"the {cls.name} objective needs a generator with {', '.join(lacking)}; "
+                         f"model.generator={cfg.model.generator!r} has not")
+    return cls
+
+
+def build_objective(cfg: Config) -> Objective:
+    """The objective of the run ``cfg`` (no data read, no model built yet)."""
+    return objective_class(cfg)(cfg)
+
+
+def kinds_reading(field: str) -> list[str]:
+    """The generator kinds whose objective reads the config ``field`` ("train.anyres_init")."""
+    return [kind for kind, name in KIND_OBJECTIVES.items() if OBJECTIVES[name].reads(field)]
+
+
+def recipe(cfg: Config) -> dict:
+    """The config fields that define what a run trains: :meth:`Config.to_dict` without the runtime fields
+    (:data:`~posgen_lib.config.RUNTIME_FIELDS`) and without the fields that only other objectives read.
+    Two runs with equal recipes train the same model (the experiment's cache is keyed by it)."""
+    mine = objective_class(cfg)
+    others = [cls for cls in OBJECTIVES.values() if cls is not mine]
+
+    def belongs(field: str) -> bool:
+        return mine.reads(field) or not any(cls.reads(field) for cls in others)
+
+    d = cfg.to_dict()
+    for section, names in RUNTIME_FIELDS.items():
+        for name in names:
+            d[section].pop(name, None)
+    for section in ("model", "data", "train"):
+        d[section] = {k: v for k, v in d[section].items() if belongs(f"{section}.{k}")}
+    return d
