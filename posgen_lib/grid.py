@@ -127,7 +127,8 @@ def scaled_index(index: int, length: int, scaled_length: int) -> int:
 
 def pixel_window(size: tuple[int, int], top: int, left: int, block: tuple[int, int]) -> Window:
     """The window of the ``block = (h, w)`` pixels at row ``top``, column ``left`` of a ``size = (H, W)``
-    image: its first and last pixel centres, exactly those of :func:`coordinate_grid` ``(size)``."""
+    image: its first and last pixel centres, exactly those of ``coordinate_grid(size, dtype=float64)``
+    (the centres between follow up to float rounding)."""
     xs = torch.linspace(-1, 1, size[1], dtype=torch.float64)  # (W,)
     ys = torch.linspace(-1, 1, size[0], dtype=torch.float64)  # (H,)
     return (float(xs[left]), float(ys[top]), float(xs[left + block[1] - 1]), float(ys[top + block[0] - 1]))
