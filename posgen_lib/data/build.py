@@ -12,12 +12,13 @@ from pathlib import Path
 from torch.utils.data import Dataset
 
 from ..config import Config
+from .camvid import CamVid
 from .cityscapes import Cityscapes
 from .cocostuff import CocoStuff
 from .synthetic import SyntheticStreets
 from .transforms import output_size
 
-REAL_DATASETS = {"cityscapes": Cityscapes, "coco_stuff": CocoStuff}
+REAL_DATASETS = {"cityscapes": Cityscapes, "coco_stuff": CocoStuff, "camvid": CamVid}
 DATASETS = ("synthetic", *REAL_DATASETS)
 
 
@@ -54,7 +55,7 @@ def _check_output_size(cfg: Config) -> None:
 
 
 def build_dataset(cfg: Config, split: str = "train", high_res: float = 0.0) -> Dataset:
-    """The dataset named by ``cfg.data.dataset`` (synthetic, cityscapes, coco_stuff) for ``split``.
+    """The dataset named by ``cfg.data.dataset`` (synthetic, cityscapes, coco_stuff, camvid) for ``split``.
 
     With ``high_res`` > 0 the items of a real dataset also carry their originals at up to that many
     times the size (``image_hr``, ``label_hr``, ``instance_hr``): ground truth above 1x, which

@@ -1,4 +1,4 @@
-"""Tiny fabricated Cityscapes and COCO-Stuff folders, for tests, docs and notebook 04.
+"""Tiny fabricated Cityscapes, COCO-Stuff and CamVid folders, for tests, docs and notebook 04.
 
 The real datasets need a registration and gigabytes of downloads; their
 *layouts* need neither. :func:`fabricate_tree` writes a miniature copy of each
@@ -14,6 +14,10 @@ layout (32x64 files, 3 examples over ``train`` and ``val``) that the loaders
     coco_stuff/{split}_img/{name}.jpg      photo (flat grey)
     coco_stuff/{split}_label/{name}.png    label ids, with a corner of 255 (unlabeled)
     coco_stuff/{split}_inst/{name}.png     instance ids (the person is 1)
+
+    camvid/{split}/{name}.png              photo (the label colours), 64x48: 4x a 16x12 1x size
+    camvid/{split}annot/{name}.png         label ids 0..10, 11 = void (a pole one pixel wide)
+    camvid/train.txt                       the SegNet tutorial's list, with its absolute paths
 
 Scenes are deliberately left-right asymmetric, so a flipped example can be
 told from the original. :func:`damage_tree` plants two typical problems.
@@ -126,13 +130,58 @@ def make_coco_stuff(root: Path, instances: bool = True) -> Path:
     return root
 
 
+# --- CamVid ------------------------------------------------------------------------
+
+CAMVID_SPLITS = {"train": ["0001TP_006690", "0006R0_f00930", "0016E5_00390"], "val": ["0016E5_07959"]}
+CAMVID_SIZE = (48, 64)  # (H, W): 4x the 1x size of camvid_data_config()
+CV_SKY, CV_BUILDING, CV_POLE, CV_ROAD, CV_CAR, CV_VOID = 0, 1, 2, 3, 8, 11
+
+
+def camvid_data_config():
+    """The ``camvid`` preset's data config at the fabricated files' 1x size, 16x12 (4x smaller)."""
+    from ..config import preset
+
+    data = preset("camvid").data
+    data.crop_size, data.train_crop = 16, (8, 12)
+    return data
+
+
+def camvid_scene(seed: int) -> np.ndarray:
+    """(H, W) uint8 label ids: sky, a building, road, a car, a pole one pixel wide, a void corner."""
+    h, w = CAMVID_SIZE
+    label = np.full((h, w), CV_SKY, np.uint8)
+    label[8:28, : 20 + 4 * seed] = CV_BUILDING
+    label[28:] = CV_ROAD
+    label[30:40, 36:52] = CV_CAR
+    label[6:44, 29] = CV_POLE
+    label[44:, :6] = CV_VOID
+    return label
+
+
+def make_camvid(root: Path) -> Path:
+    """Write the CamVid tree of :data:`CAMVID_SPLITS`: ``train`` listed in ``train.txt`` with the SegNet
+    tutorial's absolute paths, ``val`` as folders alone."""
+    root = Path(root)
+    palette = get_label_set("camvid").palette()
+    lines = []
+    for split, names in CAMVID_SPLITS.items():
+        for seed, name in enumerate(names):
+            label = camvid_scene(seed)
+            save_image(palette[label], root / split / f"{name}.png")
+            save_image(label, root / f"{split}annot" / f"{name}.png")
+            if split == "train":
+                lines.append(f"/SegNet/CamVid/train/{name}.png /SegNet/CamVid/trainannot/{name}.png")
+    (root / "train.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
 # --- entry points --------------------------------------------------------------------
 
-_MAKERS = {"cityscapes": make_cityscapes, "coco_stuff": make_coco_stuff}
+_MAKERS = {"cityscapes": make_cityscapes, "coco_stuff": make_coco_stuff, "camvid": make_camvid}
 
 
 def fabricate_tree(parent: str | Path, dataset: str) -> Path:
-    """Write a miniature ``dataset`` folder (``cityscapes`` or ``coco_stuff``) as ``parent/dataset``."""
+    """Write a miniature ``dataset`` folder (``cityscapes``, ``coco_stuff`` or ``camvid``) as ``parent/dataset``."""
     if dataset not in _MAKERS:
         raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(_MAKERS)}")
     return _MAKERS[dataset](Path(parent) / dataset)

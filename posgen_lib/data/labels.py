@@ -11,6 +11,12 @@ channel ``k`` (as SPADE does), so ``num_classes`` is SPADE's ``label_nc``.
   synthetic scenes accepts Cityscapes label maps and vice versa.
 * ``coco_stuff``: the 182 COCO-Stuff ids 0..181 (see :mod:`.coco_names`);
   "unlabeled" (255) is the dontcare channel 182.
+* ``camvid``: the 11 classes of the SegNet tutorial's CamVid (Brostow et al. 2008/2009),
+  ids 0..10 with the SegNet colours; "void" (id 11) is the dontcare channel 11.
+  What void does everywhere: the generator sees it as a class of its own (its
+  own input channel, so it paints *something* there, as the photo has something
+  there); every loss treats its pixels like any other (the photo is real there);
+  segmentation metrics ignore it (no class to score).
 """
 from __future__ import annotations
 
@@ -32,6 +38,7 @@ class LabelSet:
     colors: tuple[tuple[int, int, int], ...]  # one per id
     instance_ids: tuple[int, ...] = ()  # classes with instance ids (cars, people ...)
     dontcare_id: int | None = None  # mapped to channel num_classes when present
+    dontcare_name: str = "unlabeled"
 
     @property
     def semantic_channels(self) -> int:
@@ -40,7 +47,7 @@ class LabelSet:
 
     def name_of(self, label_id: int) -> str:
         if label_id == self.dontcare_id:
-            return "unlabeled"
+            return self.dontcare_name
         return self.names[self.ids.index(label_id)]
 
     def id_of(self, name: str) -> int:
@@ -96,11 +103,25 @@ def _coco_stuff() -> LabelSet:
         colors=coco_stuff_colors(), instance_ids=COCO_THING_IDS, dontcare_id=255)
 
 
-_LABEL_SETS = {"cityscapes": _cityscapes, "synthetic": _synthetic, "coco_stuff": _coco_stuff}
+# CamVid, 11-class version of the SegNet tutorial: names and colours as it distributes them.
+CAMVID_CLASSES = ("sky", "building", "pole", "road", "pavement", "tree", "sign/symbol", "fence", "car",
+                  "pedestrian", "bicyclist")
+CAMVID_COLORS = ((128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222), (128, 128, 0),
+                 (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0), (0, 128, 192))
+CAMVID_VOID = 11
+
+
+@lru_cache(maxsize=None)
+def _camvid() -> LabelSet:
+    return LabelSet(name="camvid", num_classes=len(CAMVID_CLASSES), ids=tuple(range(len(CAMVID_CLASSES))),
+                    names=CAMVID_CLASSES, colors=CAMVID_COLORS, dontcare_id=CAMVID_VOID, dontcare_name="void")
+
+
+_LABEL_SETS = {"cityscapes": _cityscapes, "synthetic": _synthetic, "coco_stuff": _coco_stuff, "camvid": _camvid}
 
 
 def get_label_set(name: str | LabelSet) -> LabelSet:
-    """The :class:`LabelSet` called ``name`` (``cityscapes``, ``synthetic``, ``coco_stuff``)."""
+    """The :class:`LabelSet` called ``name`` (``cityscapes``, ``synthetic``, ``coco_stuff``, ``camvid``)."""
     if isinstance(name, LabelSet):
         return name
     if name not in _LABEL_SETS:

@@ -31,11 +31,11 @@ from PIL import Image
 from tqdm import tqdm  # text bars on a terminal only (disable=None); none in notebooks or logs
 
 from ..errors import UserError
-from . import cityscapes, cocostuff
+from . import camvid, cityscapes, cocostuff
 from .transforms import (Example, check_label_values, check_same_size, read_ids,
                          unreadable)
 
-DATASETS = {"cityscapes": cityscapes, "coco_stuff": cocostuff}  # name -> module with find_examples
+DATASETS = {"cityscapes": cityscapes, "coco_stuff": cocostuff, "camvid": camvid}  # name -> module with find_examples
 DEFAULT_SPLITS = ("train", "val")
 CITYSCAPES_URL = "https://www.cityscapes-dataset.com/downloads/"
 COCO_URL = "https://cocodataset.org/#download"
@@ -163,9 +163,15 @@ def _check_split(name: str, examples: list[Example], dataset: str,
     return summary
 
 
+def default_splits(root: Path, dataset: str) -> tuple[str, ...]:
+    """Train and val; for CamVid also test, when the folder has it (the SegNet copy's held-out split)."""
+    has_test = dataset == "camvid" and ((root / "test.txt").is_file() or (root / "test").is_dir())
+    return DEFAULT_SPLITS + ("test",) * has_test
+
+
 def check_dataset(root: str | Path, dataset: str,
                   splits: tuple[str, ...] | list[str] | None = None) -> CheckReport:
-    """Validate a Cityscapes or COCO-Stuff folder; ``splits`` defaults to train and val."""
+    """Validate a Cityscapes, COCO-Stuff or CamVid folder; ``splits`` defaults to :func:`default_splits`."""
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}")
     report = CheckReport(Path(root), dataset)
@@ -173,7 +179,7 @@ def check_dataset(root: str | Path, dataset: str,
         report.problems.append(f"{report.root}: the dataset folder does not exist; "
                                "data/README.md says how to get and prepare it")
         return report
-    for split in splits or DEFAULT_SPLITS:
+    for split in splits or default_splits(report.root, dataset):
         examples, problems = DATASETS[dataset].find_examples(report.root, split)
         report.problems.extend(problems)
         report.splits.append(_check_split(split, examples, dataset, report.problems))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from ..config import DataConfig
@@ -94,6 +95,53 @@ def to_semantics(label: torch.Tensor, instance: torch.Tensor | None = None,
                              f"{tuple(label.shape[-2:])} differ in size")
         edges = instance_edges(instance)
     return torch.cat([onehot, edges], dim=1)  # (B, C + 1, H, W)
+
+
+# --- downsampling label maps and photos by an integer factor ----------------
+
+def downsample_labels(label: torch.Tensor, factor: int, channels: int, keep: tuple[int, ...] = (),
+                      keep_fraction: float = 0.25, last: int | None = None) -> torch.Tensor:
+    """Label ids (H, W) or (B, H, W) -> (.., H/f, W/f): each ``f x f`` block becomes one id.
+
+    Nearest-neighbour subsampling keeps one pixel of 16 at 4x and drops a pole one
+    pixel wide three times in four; a plain majority vote drops it always. The rule:
+
+    1. a class of ``keep`` (thin classes: poles, signs, people) that covers at
+       least ``keep_fraction`` of the block wins (the one covering most, if several);
+    2. otherwise the class covering most of the block wins;
+    3. ``last`` (void) loses every tie; other ties go to the lower id.
+
+    At ``f = 4`` and ``keep_fraction = 1/4`` a vertical pole one pixel wide covers
+    4 of the 16 pixels of every block it crosses, so it survives as a line of
+    1x pixels. ``channels``: ids are ``0 .. channels - 1``.
+    """
+    if factor == 1:
+        return label.clone()
+    batched = label.dim() == 3
+    label = label if batched else label[None]
+    h, w = label.shape[-2:]
+    if h % factor or w % factor:
+        raise ValueError(f"label map {w}x{h} is not a multiple of the factor {factor}")
+    onehot = F.one_hot(label.long(), channels).permute(0, 3, 1, 2).float()  # (B, C, H, W)
+    fraction = F.avg_pool2d(onehot, factor)  # (B, C, H/f, W/f): share of each class in each block
+    score = fraction.clone()
+    if keep:
+        thin = list(keep)
+        score[:, thin] += (fraction[:, thin] >= keep_fraction - 1e-6).float()  # any qualifying thin class wins
+    if last is not None:
+        score[:, last] -= 1e-3
+    out = score.argmax(1)  # first maximum on ties: the lower id
+    return out if batched else out[0]
+
+
+def downsample_image(image: torch.Tensor, factor: int) -> torch.Tensor:
+    """Photo (3, H, W) or (B, 3, H, W) -> (.., H/f, W/f) by area averaging (each output pixel is the
+    mean of its ``f x f`` block: what a camera with f times larger pixels would record)."""
+    if factor == 1:
+        return image.clone()
+    batched = image.dim() == 4
+    out = F.avg_pool2d(image if batched else image[None], factor)
+    return out if batched else out[0]
 
 
 # --- SPADE's preprocessing -------------------------------------------------

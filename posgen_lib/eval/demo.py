@@ -34,7 +34,7 @@ from ..train.loop import train
 from ..viz import sample_grid, save_png
 from ..viz.figures import row_figure
 from .evaluate import scorecard
-from .scenes import synthetic_scenes, synthetic_scenes_at
+from .scenes import held_out_scenes_at, synthetic_scenes
 
 SCALES = (1, 2, 4)
 SCORED_SCENES = 32  # held-out scenes scored at 1x and 4x (a minute on 2 cores for the three models)
@@ -44,7 +44,7 @@ SCORED_SCENES = 32  # held-out scenes scored at 1x and 4x (a minute on 2 cores f
 def resolution_figure(G, anyres, cfg, index: int, device):
     """labels | PosGen at 1x, 2x, 4x (head on the enlarged grid) | the shipped any-resolution PosGen at 4x
     (given the 4x labels) | 4x ground truth, for one held-out scene."""
-    scenes_at = synthetic_scenes_at(cfg, index + 1)
+    scenes_at = held_out_scenes_at(cfg, index + 1)
     base, top = scenes_at(1), scenes_at(4)
     part = slice(index, index + 1)
     sem = to_semantics(base.label[part], base.instance[part], cfg.data.label_set, cfg.model.use_instance)

@@ -29,7 +29,7 @@ from ..data.transforms import to_semantics
 from ..rendering.methods import METHODS, check_method, upscale
 from .fid import DistributionScores, InceptionFeatures, SegmenterFeatures
 from .metrics import SegmentationScore, boundary_band, class_color_error, fixed_pattern_excess, pixel_scores
-from .scenes import synthetic_scenes_at
+from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
 
 
@@ -166,12 +166,14 @@ def native_method(G) -> str:
 
 @torch.no_grad()
 def scorecard(models: dict, cfg, count: int, scales=(1.0, 4.0), device="cpu", segmenter=None) -> dict:
-    """Model-card scores of each generator on ``count`` held-out synthetic scenes, each by its
-    :func:`native_method`: ``{name: {"1x": {metric: value}, "4x": ..., "class_color_error_1x": e}}``
-    with the metrics of :data:`CARD_METRICS`."""
-    scenes_at = synthetic_scenes_at(cfg, count)
+    """Model-card scores of each generator on ``count`` held-out scenes of its dataset (synthetic test
+    scenes, CamVid val), each by its :func:`native_method`: ``{name: {"1x": {metric: value}, "4x": ...,
+    "class_color_error_1x": e}}`` with the metrics of :data:`CARD_METRICS`."""
+    scenes_at = held_out_scenes_at(cfg, count)
+    if segmenter is None:
+        segmenter = load_segmenter(device=device, dataset=cfg.data.dataset)
     rows = evaluate(models, [(name, native_method(G)) for name, G in models.items()], scenes_at, scales, cfg,
-                    device, segmenter=segmenter if segmenter is not None else load_segmenter(device=device),
+                    device, segmenter=segmenter,
                     inception=False, progress=False)
     base = scenes_at(1.0)
     sem = to_semantics(base.label, base.instance, cfg.data.label_set, cfg.model.use_instance).to(device)

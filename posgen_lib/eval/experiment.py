@@ -43,7 +43,7 @@ from .comparison import comparison_figure, pick_scene, spectrum_figure, tradeoff
 from .evaluate import evaluate, generate, ground_truth_rows
 from .fid import inception_available
 from .report import aggregate, tradeoff_points, write_report
-from .scenes import synthetic_scenes_at
+from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
 
 SCALES = (2.0, 3.3, 4.0, 8.0)
@@ -272,7 +272,7 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
     models, facts = train_arms(exp, cache, device, progress)
     cfg = preset(exp.preset)
     segmenter = load_segmenter(device=device)
-    scenes_at = synthetic_scenes_at(cfg, exp.count)
+    scenes_at = held_out_scenes_at(cfg, exp.count)
 
     eval_start = time.perf_counter()
     rows = []

@@ -1,4 +1,5 @@
-"""Held-out scenes to score generators on: the synthetic test split at any scale, or a real val split."""
+"""Held-out scenes to score generators on: the synthetic test split at any scale, CamVid val at 1x, 2x and 4x
+(its native photos are real 4x ground truth), or another real val split at 1x."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,13 +28,38 @@ def synthetic_scenes(cfg, count: int, scale: float) -> Scenes:
     return Scenes(*(torch.stack([it[k] for it in items]) for k in ("label", "instance", "image")))
 
 
-def synthetic_scenes_at(cfg, count: int):
-    """``scenes_at(scale)`` for :func:`evaluate`: :func:`synthetic_scenes`, each scale rendered once."""
+def camvid_scenes(cfg, count: int, scale: float) -> Scenes:
+    """The first ``count`` CamVid val frames at ``scale`` x 1x (1, 2 or 4: area-averaged photos, label maps
+    by the thin-class rule; 4x is the native photo)."""
+    if scale != int(scale):
+        raise ValueError(f"CamVid has ground truth at 1x, 2x and 4x only, not {scale:g}x")
+    ds = build_dataset(cfg, "val")
+    items = [ds.at_scale(i, int(scale)) for i in range(min(count, len(ds)))]
+    return Scenes(*(torch.stack([it[k] for it in items]) for k in ("label", "instance", "image")))
+
+
+SCALED_SCENES = {"synthetic": synthetic_scenes, "camvid": camvid_scenes}  # datasets with ground truth above 1x
+
+
+def has_scaled_ground_truth(cfg) -> bool:
+    """Whether held-out scenes of ``cfg.data.dataset`` exist above 1x (synthetic, CamVid)."""
+    return cfg.data.dataset in SCALED_SCENES
+
+
+def held_out_scenes_at(cfg, count: int):
+    """``scenes_at(scale)`` for :func:`~posgen_lib.eval.evaluate.evaluate`, each scale made once: the synthetic
+    test scenes at any scale, CamVid val at 1x/2x/4x, or another real val split at 1x."""
     cache: dict[float, Scenes] = {}
+    make = SCALED_SCENES.get(cfg.data.dataset)
 
     def scenes_at(scale: float) -> Scenes:
         if scale not in cache:
-            cache[scale] = synthetic_scenes(cfg, count, scale)
+            if make is not None:
+                cache[scale] = make(cfg, count, scale)
+            elif scale == 1:
+                cache[scale] = dataset_scenes(cfg, count)
+            else:
+                raise ValueError(f"{cfg.data.dataset} has ground truth only at its own resolution: use scale 1")
         return cache[scale]
 
     return scenes_at

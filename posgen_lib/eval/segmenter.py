@@ -6,11 +6,12 @@ comparing the prediction with the input label map (Park et al., SPADE, CVPR
 Cityscapes and DeepLab-v2 on COCO-Stuff). Those networks' weights cannot be
 downloaded here, so:
 
-* :class:`SmallSegmenter` -- a small fully convolutional network (~0.3M
-  parameters) trained by ``posgen segmenter train`` on the synthetic
-  streets' ground-truth photos (:mod:`posgen_lib.eval.segmenter_train`) and shipped
-  as ``posgen_lib/assets/segmenter_synthetic.pt`` (float16 weights, model card
-  in ``docs/model_card_segmenter.md``). Encoder to 1/8 resolution with dilated
+* :class:`SmallSegmenter` -- a small fully convolutional network trained by
+  ``posgen segmenter train`` (:mod:`posgen_lib.eval.segmenter_train`) and shipped
+  for two datasets (float16 weights): ``segmenter_synthetic.pt`` (0.3M
+  parameters, the procedural streets' ground-truth photos,
+  ``docs/model_card_segmenter.md``) and ``segmenter_camvid.pt`` (1.2M, the real
+  CamVid train photos, ``docs/model_card_segmenter_camvid.md``). Encoder to 1/8 resolution with dilated
   residual blocks (Yu et al., "Dilated Residual Networks", CVPR 2017), a
   two-skip decoder, logits at the input size; any input size works.
 * :func:`load_user_segmenter` -- a TorchScript file supplied by the user (e.g.
@@ -39,7 +40,7 @@ from ..errors import CheckpointError
 
 FORMAT = "posgen-segmenter-v1"
 IGNORE = 255
-SHIPPED = "segmenter_synthetic.pt"
+SHIPPED = {"synthetic": "segmenter_synthetic.pt", "camvid": "segmenter_camvid.pt"}  # dataset -> asset
 
 
 @dataclass
@@ -139,16 +140,20 @@ def save_segmenter(model: SmallSegmenter, path: str | Path, card: dict | None = 
                                   "card": card or {}})
 
 
-def shipped_segmenter_path() -> Path:
-    return Path(str(resources.files("posgen_lib") / "assets" / SHIPPED))
+def shipped_segmenter_path(dataset: str = "synthetic") -> Path:
+    """Where the shipped segmenter of ``dataset`` lives inside the package (whether or not it exists)."""
+    if dataset not in SHIPPED:
+        raise ValueError(f"no shipped segmenter for {dataset!r} (shipped: {', '.join(SHIPPED)}); pass a "
+                         "TorchScript one with --segmenter FILE")
+    return Path(str(resources.files("posgen_lib") / "assets" / SHIPPED[dataset]))
 
 
-def load_segmenter(path: str | Path | None = None, device="cpu") -> SmallSegmenter:
-    """The shipped synthetic-streets segmenter (``path=None``) or one written by :func:`save_segmenter`."""
-    path = Path(path) if path is not None else shipped_segmenter_path()
+def load_segmenter(path: str | Path | None = None, device="cpu", dataset: str = "synthetic") -> SmallSegmenter:
+    """The shipped segmenter of ``dataset`` (``path=None``) or one written by :func:`save_segmenter`."""
+    path = Path(path) if path is not None else shipped_segmenter_path(dataset)
     if not path.is_file():
-        hint = ("reinstall posgen-lib, or train it: posgen segmenter train --out " + str(path)
-                if path == shipped_segmenter_path() else "train one with `posgen segmenter train --out FILE`")
+        hint = (f"reinstall posgen-lib, or train it: posgen segmenter train --dataset {dataset} --out {path}"
+                if path == shipped_segmenter_path(dataset) else "train one with `posgen segmenter train --out FILE`")
         raise FileNotFoundError(f"no segmenter weights at {path}; {hint}")
     state = load_checkpoint(path, formats=(FORMAT,))
     cfg = SegmenterConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["config"].items()})
