@@ -41,10 +41,10 @@ NBGRADER_INSTRUCTOR_SERVER = ("nbgrader.server_extensions.formgrader", "nbgrader
 
 def repository_root() -> Path:
     """The checkout that holds notebooks/: this package's parent (editable install), else the cwd."""
-    for candidate in (Path(__file__).resolve().parents[1], Path.cwd()):
+    for candidate in (Path(__file__).resolve().parents[2], Path.cwd()):
         if (candidate / NOTEBOOKS).is_dir():
             return candidate
-    raise FileNotFoundError(f"no {NOTEBOOKS}/ folder next to {Path(__file__).resolve().parents[1]} "
+    raise FileNotFoundError(f"no {NOTEBOOKS}/ folder next to {Path(__file__).resolve().parents[2]} "
                             f"or in {Path.cwd()}; run `make lab` from the course repository")
 
 
