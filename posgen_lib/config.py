@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 SPADE_NORMS = ("batch", "syncbatch", "instance")
+MODULATIONS = ("spade", "clade")  # ModelConfig.modulation
 GAN_MODES = ("hinge", "ls", "original")
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 COMPILE_MODES = ("off", "generator", "all")
@@ -60,6 +61,12 @@ class ModelConfig:
     spade_hidden: int = 128  # SPADE's hard-coded `nhidden`
     spade_norm: str = "syncbatch"  # parameter-free norm inside SPADE
     spade_kernel: int = 3
+    # How the trunk's normalizations read the labels: "spade" (SPADE's convolutions over the label map) or
+    # "clade" (one learned scale and bias per class, Tan et al. 2021: a fraction of SPADE's cost).
+    modulation: str = "spade"
+    # Per-pixel noise added to every trunk block's output, scaled per channel by learned strengths that
+    # start at 0 (StyleGAN's noise inputs); render with noise_seed= for a given sample.
+    noise: bool = False
     spectral_norm_G: bool = True
     use_vae: bool = False
     z_dim: int = 256
@@ -98,6 +105,8 @@ class ModelConfig:
     num_D: int = 2
     n_layers_D: int = 4
     spectral_norm_D: bool = True
+    d_blur: bool = False  # a [1, 2, 1]^2 blur before every strided conv of the patch discriminator (anti-aliasing)
+    seg_ndf: int = 32  # width of OASIS's segmentation discriminator (train.objective "oasis")
     # Encoder input size; SPADE's encoder always resizes to 256x256 and has a
     # sixth layer when crop_size >= 256.
     encoder_crop_size: int = 256
@@ -136,6 +145,10 @@ class ModelConfig:
                 f"choose one of {sorted(UPSAMPLING_LAYERS)}")
         if self.anyres_sampling not in ANYRES_SAMPLING:
             raise ValueError(f"anyres_sampling={self.anyres_sampling!r}: choose one of {', '.join(ANYRES_SAMPLING)}")
+        if self.modulation not in MODULATIONS:
+            raise ValueError(f"modulation={self.modulation!r}: choose one of {', '.join(MODULATIONS)}")
+        if self.noise and self.generator == "pixelwise":
+            raise ValueError("noise=True: the pixelwise generator has no trunk to add noise to")
         if self.spade_norm not in SPADE_NORMS:
             raise ValueError(f"spade_norm={self.spade_norm!r}: choose one of {SPADE_NORMS}")
         h, w = self.image_size
@@ -179,6 +192,10 @@ class TrainConfig:
     vgg_weights: str | None = None
     lambda_kld: float = 0.05
     lambda_l1: float = 0.0  # L1 to the real photo (not in SPADE; see the synthetic preset)
+    # The objective, when not the generator kind's own (posgen_lib.train.objectives): "oasis" replaces SPADE's
+    # patch discriminator and feature matching by OASIS's segmentation discriminator with LabelMix.
+    objective: str | None = None
+    lambda_labelmix: float = 10.0  # OASIS's LabelMix consistency weight
     ema_decay: float | None = None
     amp: str = "auto"  # auto | off | bf16 | fp16
     channels_last: bool = True  # NHWC convolutions (measured faster on CPU; see docs/training.md)
@@ -222,7 +239,7 @@ class TrainConfig:
         check("anyres_patches", self.anyres_patches >= 1, "a positive integer")
         check("anyres_boundary", finite(self.anyres_boundary) and 0 <= self.anyres_boundary <= 1, "in [0, 1]")
         for name in ("lambda_feat", "lambda_vgg", "lambda_kld", "lambda_l1", "lambda_rec", "lambda_patch_gan",
-                     "lambda_consistency"):
+                     "lambda_consistency", "lambda_labelmix"):
             check(name, finite(getattr(self, name)) and getattr(self, name) >= 0, "finite and >= 0")
         check("ema_decay", self.ema_decay is None or (finite(self.ema_decay) and 0 <= self.ema_decay < 1),
               "None or in [0, 1) (e.g. 0.999)")

@@ -52,6 +52,19 @@ def add(sub) -> None:
                    help="keep an EMA of G's weights with this decay in [0, 1), e.g. 0.999")
     p.add_argument("--l1", type=in_range(0, 1e4), metavar="LAMBDA", help="weight (>= 0) of an L1 loss to the photo")
     p.add_argument("--vgg-weights", type=Path, help="local VGG19 weights file enabling the VGG loss")
+    quality = p.add_argument_group("generator and discriminator options (docs/training.md, 'Better images per "
+                                   "CPU-minute')")
+    quality.add_argument("--norm", choices=["spade", "clade"],
+                         help="trunk modulation: spade (default) or clade (a scale and bias per class: cheaper)")
+    quality.add_argument("--noise", choices=["on", "off"],
+                         help="per-pixel noise inputs in the trunk (StyleGAN), learned strength per channel")
+    quality.add_argument("--d-blur", choices=["on", "off"],
+                         help="blur before every stride of the patch discriminator (anti-aliasing)")
+    quality.add_argument("--objective", choices=["spade", "oasis"],
+                         help="spade: SPADE's patch discriminator and feature matching (default); oasis: a "
+                              "segmentation discriminator with LabelMix (OASIS)")
+    quality.add_argument("--labelmix", type=in_range(0, 1e4), metavar="LAMBDA",
+                         help="weight of OASIS's LabelMix term (default 10; with --objective oasis)")
     anyres = p.add_argument_group("any-resolution training (--generator anyres; docs/training.md)")
     anyres.add_argument("--init", metavar="MODEL", help="start from this PosGen (model.pt, checkpoint or "
                         "pretrained:NAME) and train only the detail head (with --no-freeze: everything)")
@@ -89,6 +102,19 @@ def config_from_args(args):
             setattr(t, attr, value)
     if args.channels_last is not None:
         t.channels_last = args.channels_last == "on"
+    model = cfg.model
+    if args.norm is not None:
+        model.modulation = args.norm
+    if args.noise is not None:
+        model.noise = args.noise == "on"
+    if args.d_blur is not None:
+        model.d_blur = args.d_blur == "on"
+    if args.objective is not None:
+        t.objective = None if args.objective == "spade" else args.objective
+    if args.labelmix is not None:
+        if not objective_class(cfg).reads("train.lambda_labelmix"):
+            raise UserError("--labelmix needs --objective oasis")
+        t.lambda_labelmix = args.labelmix
     anyres_flags = {"anyres_init": args.init, "anyres_scale_max": args.scale_max,
                     "lambda_patch_gan": args.patch_gan, "lambda_rec": args.rec,
                     "lambda_consistency": args.consistency}

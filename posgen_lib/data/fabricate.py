@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..config import preset
 from .labels import get_label_set
 
 H, W = 32, 64  # every fabricated file is W x H = 64 x 32
@@ -139,8 +140,6 @@ CV_SKY, CV_BUILDING, CV_POLE, CV_ROAD, CV_CAR, CV_VOID = 0, 1, 2, 3, 8, 11
 
 def camvid_data_config():
     """The ``camvid`` preset's data config at the fabricated files' 1x size, 16x12 (4x smaller)."""
-    from ..config import preset
-
     data = preset("camvid").data
     data.crop_size, data.train_crop = 16, (8, 12)
     return data

@@ -176,7 +176,8 @@ class AnyResGenerator(SPADETrunk):
             return torch.tanh(delta)
         return torch.tanh(self.pixel_head.logits(features_at(feat, query), coords) + delta)
 
-    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
+                noise_seed: int | None = None) -> torch.Tensor:
         """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) at the labels' size (spacing 1, the labels there)."""
-        feat = self.features(seg, z)
+        feat = self.features(seg, z, noise_seed)
         return self.decode(feat, label_grid_query(feat, seg))

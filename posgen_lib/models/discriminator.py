@@ -13,6 +13,18 @@ padding 1, padding not counted). Per scale::
 Each scale returns every layer output (after its activation), which feature
 matching compares between real and fake; the last one is the logit map.
 
+With ``d_blur`` every stride-2 conv first blurs its input with a normalised
+[1, 2, 1] x [1, 2, 1] kernel (Zhang, "Making Convolutional Networks
+Shift-Invariant Again", ICML 2019, Sec. 3): a strided conv alone aliases, so
+it is blind to some high-frequency patterns (the fixed patterns a generator can
+then paint without being penalised).
+
+:class:`SegmentationDiscriminator` is OASIS's discriminator (Schonfeld et al.,
+"You Only Need Adversarial Supervision for Semantic Image Synthesis", ICLR
+2021, Sec. 3.1), sized for a CPU: a U-Net that labels every pixel of an image
+with one of the N semantic classes or "fake" (its objective is
+:mod:`posgen_lib.train.oasis`).
+
 Encoder: SPADE's ``ConvEncoder`` (Appendix A, Fig. 14): the image is resized to
 256x256, six stride-2 spectral-norm convs with InstanceNorm shrink it to 4x4,
 and two Linear layers give the mean and log-variance of the style code.
@@ -37,19 +49,35 @@ def spectral_instance(conv: nn.Conv2d, use_spectral: bool = True) -> nn.Sequenti
     return nn.Sequential(conv, nn.InstanceNorm2d(conv.out_channels, affine=False))
 
 
-class NLayerDiscriminator(nn.Module):
-    """One scale of the patch discriminator."""
+class Blur(nn.Module):
+    """A fixed [1, 2, 1] x [1, 2, 1] / 16 low-pass filter per channel, same size out (reflected borders)."""
 
-    def __init__(self, input_nc: int, ndf: int = 64, n_layers: int = 4, use_spectral: bool = True):
+    def __init__(self, channels: int):
+        super().__init__()
+        k = torch.tensor([1.0, 2.0, 1.0])
+        self.register_buffer("kernel", (k[:, None] * k[None, :] / 16).expand(channels, 1, 3, 3).clone(),
+                             persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), self.kernel.to(x.dtype), groups=x.shape[1])
+
+
+class NLayerDiscriminator(nn.Module):
+    """One scale of the patch discriminator (``blur``: a :class:`Blur` before every stride-2 conv)."""
+
+    def __init__(self, input_nc: int, ndf: int = 64, n_layers: int = 4, use_spectral: bool = True,
+                 blur: bool = False):
         super().__init__()
         kw, pad = 4, math.ceil((4 - 1) / 2)
         nf = ndf
-        layers = [[nn.Conv2d(input_nc, nf, kw, stride=2, padding=pad), nn.LeakyReLU(0.2)]]
+        first = [Blur(input_nc)] if blur else []
+        layers = [first + [nn.Conv2d(input_nc, nf, kw, stride=2, padding=pad), nn.LeakyReLU(0.2)]]
         for n in range(1, n_layers):
             nf_prev, nf = nf, min(nf * 2, 512)
             stride = 1 if n == n_layers - 1 else 2
             conv = nn.Conv2d(nf_prev, nf, kw, stride=stride, padding=pad)
-            layers.append([spectral_instance(conv, use_spectral), nn.LeakyReLU(0.2)])
+            before = [Blur(nf_prev)] if blur and stride == 2 else []
+            layers.append(before + [spectral_instance(conv, use_spectral), nn.LeakyReLU(0.2)])
         layers.append([nn.Conv2d(nf, 1, kw, stride=1, padding=pad)])
         self.num_layers = len(layers)
         for i, layer in enumerate(layers):
@@ -72,7 +100,8 @@ class MultiscaleDiscriminator(nn.Module):
         input_nc = cfg.semantic_nc + 3
         for i in range(cfg.num_D):
             self.add_module(f"discriminator_{i}",
-                            NLayerDiscriminator(input_nc, cfg.ndf, cfg.n_layers_D, cfg.spectral_norm_D))
+                            NLayerDiscriminator(input_nc, cfg.ndf, cfg.n_layers_D, cfg.spectral_norm_D,
+                                                cfg.d_blur))
         init_weights(self, cfg.init_type, cfg.init_gain)
 
     def forward(self, x: torch.Tensor) -> list[list[torch.Tensor]]:
@@ -82,6 +111,37 @@ class MultiscaleDiscriminator(nn.Module):
             results.append(getattr(self, f"discriminator_{i}")(x))
             x = F.avg_pool2d(x, kernel_size=3, stride=2, padding=1, count_include_pad=False)
         return results
+
+
+class SegmentationDiscriminator(nn.Module):
+    """OASIS's discriminator, small: image (B, 3, H, W) -> logits (B, classes + 1, H, W); channel 0 is "fake".
+
+    A U-Net (Ronneberger et al. 2015) of spectral-normed 3x3 convs: an encoder of ``depth`` stride-2 stages
+    (widths ndf, 2 ndf, 4 ndf, 4 ndf ...) and a decoder that upsamples (nearest) and fuses each skip, so
+    every output pixel sees both its neighbourhood and the whole scene. Any input size works.
+    """
+
+    def __init__(self, cfg: ModelConfig, classes: int, depth: int = 4):
+        super().__init__()
+        widths = [min(cfg.seg_ndf * 2**i, 4 * cfg.seg_ndf) for i in range(depth)]
+
+        def unit(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+            return nn.Sequential(spectral(nn.Conv2d(cin, cout, 3, stride, 1), cfg.spectral_norm_D), nn.LeakyReLU(0.2))
+
+        self.down = nn.ModuleList([unit(3 if i == 0 else widths[i - 1], w, 2) for i, w in enumerate(widths)])
+        self.up = nn.ModuleList([unit(widths[i] + (widths[i - 1] if i else 3), widths[i - 1] if i else cfg.seg_ndf)
+                                 for i in reversed(range(depth))])
+        self.classify = nn.Conv2d(cfg.seg_ndf, classes + 1, 1)
+        init_weights(self, cfg.init_type, cfg.init_gain)
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        skips, x = [], image
+        for stage in self.down:
+            skips.append(x)
+            x = stage(x)  # (B, w_i, H / 2^(i+1), W / 2^(i+1))
+        for stage, skip in zip(self.up, reversed(skips)):
+            x = stage(torch.cat([F.interpolate(x, size=skip.shape[-2:], mode="nearest"), skip], 1))
+        return self.classify(x)  # (B, classes + 1, H, W)
 
 
 class ImageEncoder(nn.Module):

@@ -56,7 +56,7 @@ class SPADETrunk(Generator):
 
         def block(fin: int, fout: int) -> SPADEResnetBlock:
             return SPADEResnetBlock(fin, fout, cfg.semantic_nc, cfg.spade_hidden, cfg.spade_kernel,
-                                    cfg.spade_norm, cfg.spectral_norm_G)
+                                    cfg.spade_norm, cfg.spectral_norm_G, cfg.modulation)
 
         if cfg.use_vae:
             self.fc = nn.Linear(cfg.z_dim, 16 * nf * sh * sw)
@@ -71,9 +71,41 @@ class SPADETrunk(Generator):
         self.up_3 = block(2 * nf, nf)
         if cfg.num_upsampling_layers == "most":
             self.up_4 = block(nf, nf // 2)
+        if cfg.noise:  # one learned strength per channel of each block's output, starting at 0 (no noise)
+            self.noise_strength = nn.ParameterList(
+                [nn.Parameter(torch.zeros(1, block.conv_1.out_channels, 1, 1)) for block in self.blocks()])
 
-    def features(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        """Trunk feature f: seg (B, semantic_nc, H, W) -> (B, trunk_channels, H, W)."""
+    def blocks(self) -> list[SPADEResnetBlock]:
+        """The residual blocks in the order they run."""
+        names = ["head_0", "G_middle_0", "G_middle_1", "up_0", "up_1", "up_2", "up_3"]
+        return [getattr(self, n) for n in names + ["up_4"] * (self.cfg.num_upsampling_layers == "most")]
+
+    def noise_source(self, noise_seed: int | None) -> torch.Generator | None:
+        """Where the noise maps come from: fresh draws of torch's global generator while training without a
+        seed (a new sample every step), else a generator seeded with ``noise_seed`` (0 by default), so a
+        render is deterministic and every image of the batch gets the same maps."""
+        if self.training and noise_seed is None:
+            return None
+        return torch.Generator().manual_seed(0 if noise_seed is None else int(noise_seed))
+
+    def add_noise(self, x: torch.Tensor, index: int, source: torch.Generator | None) -> torch.Tensor:
+        """StyleGAN's noise input (Karras et al. 2019, Sec. 2, "B" in Fig. 1): x + s_c * n with one noise
+        value n per pixel, shared by all channels and scaled per channel c by the learned s_c."""
+        if not self.cfg.noise:
+            return x
+        b, _, h, w = x.shape
+        if source is None:
+            n = torch.randn(b, 1, h, w, device=x.device, dtype=x.dtype)
+        else:
+            n = torch.randn(1, 1, h, w, generator=source).to(x.device, x.dtype).expand(b, -1, -1, -1)
+        return x + self.noise_strength[index] * n
+
+    def features(self, seg: torch.Tensor, z: torch.Tensor | None = None,
+                 noise_seed: int | None = None) -> torch.Tensor:
+        """Trunk feature f: seg (B, semantic_nc, H, W) -> (B, trunk_channels, H, W).
+
+        With ``cfg.noise`` every block's output gets per-pixel noise (:meth:`add_noise`);
+        ``noise_seed`` picks the noise maps (:meth:`noise_source`)."""
         cfg = self.cfg
         if seg.dim() != 4 or seg.shape[1] != cfg.semantic_nc:
             raise ValueError(f"semantics must be (B, {cfg.semantic_nc}, H, W) "
@@ -90,15 +122,11 @@ class SPADETrunk(Generator):
             x = self.fc(F.interpolate(seg, size=(sh, sw), mode="nearest"))  # (B, 16ngf, sh, sw)
 
         up = lambda x: F.interpolate(x, size=next(sizes), mode="nearest")  # noqa: E731  SPADE's 2x "up"
-        x = self.head_0(x, seg)
-        x = self.G_middle_0(up(x), seg)
-        if cfg.num_upsampling_layers in ("more", "most"):
-            x = up(x)
-        x = self.G_middle_1(x, seg)
-        for block in (self.up_0, self.up_1, self.up_2, self.up_3):
-            x = block(up(x), seg)
-        if cfg.num_upsampling_layers == "most":
-            x = self.up_4(up(x), seg)
+        source = self.noise_source(noise_seed)
+        for i, block in enumerate(self.blocks()):
+            if i > 0 and (block is not self.G_middle_1 or cfg.num_upsampling_layers in ("more", "most")):
+                x = up(x)  # every block but head_0 starts with an "up"; G_middle_1 only with "more"/"most"
+            x = self.add_noise(block(x, seg), i, source)
         return F.leaky_relu(x, 0.2)  # (B, trunk_channels, H, W)
 
 
@@ -113,9 +141,10 @@ class SPADEGenerator(SPADETrunk):
         self.conv_img = nn.Conv2d(cfg.trunk_channels, 3, 3, padding=1)
         init_weights(self, cfg.init_type, cfg.init_gain)
 
-    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
+                noise_seed: int | None = None) -> torch.Tensor:
         """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) in [-1, 1]."""
-        return torch.tanh(self.conv_img(self.features(seg, z)))
+        return torch.tanh(self.conv_img(self.features(seg, z, noise_seed)))
 
 
 class PosGenGenerator(SPADETrunk):
@@ -134,10 +163,11 @@ class PosGenGenerator(SPADETrunk):
         """The head at the query's pixels: f sampled there (bilinear), then PixelHead -> (B, 3, r, W)."""
         return self.pixel_head(features_at(feat, query), query.coords)
 
-    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
+                noise_seed: int | None = None) -> torch.Tensor:
         """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) in [-1, 1], at the labels' size.
 
         Other sizes, windows and chunked rendering: :func:`posgen_lib.rendering.render`.
         """
-        feat = self.features(seg, z)  # (B, C, H, W)
+        feat = self.features(seg, z, noise_seed)  # (B, C, H, W)
         return self.decode(feat, label_grid_query(feat))

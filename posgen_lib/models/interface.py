@@ -4,7 +4,7 @@ Every generator is a :class:`Generator`: a module with a ``cfg``
 (:class:`~posgen_lib.config.ModelConfig`, whose ``generator`` field names the
 kind) and two stages::
 
-    feat = G.features(sem, z)       (B, C, h, w)   once per image, at the labels' resolution
+    feat = G.features(sem, z, noise_seed)  (B, C, h, w)   once per image, at the labels' resolution
     img  = G(sem, z)                (B, 3, h, w)   the image at the labels' resolution
 
 Generators that compute every output pixel on its own (``any_size = True``:
@@ -76,15 +76,18 @@ class Generator(nn.Module):
 
     cfg: ModelConfig
 
-    def features(self, sem: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        """(B, semantic_nc, h, w) semantics -> (B, C, h, w) features at the labels' resolution."""
+    def features(self, sem: torch.Tensor, z: torch.Tensor | None = None,
+                 noise_seed: int | None = None) -> torch.Tensor:
+        """(B, semantic_nc, h, w) semantics -> (B, C, h, w) features at the labels' resolution. A generator
+        with noise inputs (``cfg.noise``) draws them from ``noise_seed`` (random while training without one)."""
         raise NotImplementedError
 
     def decode(self, feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:
         """RGB in [-1, 1] (B, 3, r, W) of the output pixels ``query`` describes."""
         raise TypeError(not_any_size(self))
 
-    def forward(self, sem: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, sem: torch.Tensor, z: torch.Tensor | None = None,
+                noise_seed: int | None = None) -> torch.Tensor:
         """(B, semantic_nc, h, w) -> image (B, 3, h, w) in [-1, 1] at the labels' size."""
         raise NotImplementedError
 

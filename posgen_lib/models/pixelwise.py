@@ -127,10 +127,12 @@ class PixelwiseGenerator(Generator):
                                             cfg.pixelwise_hidden, cfg.pixelwise_layers,
                                             cfg.head_coord_scale)
 
-    def features(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def features(self, seg: torch.Tensor, z: torch.Tensor | None = None,
+                 noise_seed: int | None = None) -> torch.Tensor:
         """Per-pixel embedding e: seg (B, semantic_nc, H, W) -> (B, pixelwise_embed, H, W).
 
-        ``z`` is accepted for interface compatibility and must be None (no VAE).
+        ``z`` must be None (no VAE); there are no noise inputs (``cfg.noise`` is refused for this
+        generator), so ``noise_seed`` changes nothing.
         """
         if z is not None:
             raise ValueError("PixelwiseGenerator has no style input; pass z=None")
@@ -143,7 +145,8 @@ class PixelwiseGenerator(Generator):
         """The modulated MLP at the query's pixels (embedding sampled bilinearly) -> (B, 3, r, W)."""
         return self.pixel_head(features_at(feat, query), query.coords)
 
-    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
+                noise_seed: int | None = None) -> torch.Tensor:
         """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) in [-1, 1]; other sizes: ``pg.render``."""
         feat = self.features(seg, z)
         return self.decode(feat, label_grid_query(feat))

@@ -13,6 +13,15 @@ and ``beta`` are 3x3 convs over a shared 3x3 conv + ReLU of the segmentation
 map ``m`` resized (nearest) to the resolution of ``x``. The official code adds
 the ``1 +`` so that a zero-initialized gamma means "no modulation".
 
+CLADE (Tan et al., "Efficient Semantic Image Synthesis via Class-Adaptive
+Normalization", TPAMI 2021, Eq. 4): the same form with ``gamma`` and ``beta``
+looked up per class instead of computed by convolutions over the label map:
+``gamma(m)_p = Gamma[class(p)]``. On a one-hot ``m`` that lookup is a 1x1 conv
+(the edge channel adds a learned offset at instance edges), so its cost per
+pixel is ``semantic_nc x C`` multiply-adds instead of SPADE's
+``9 x semantic_nc x hidden + 2 x 9 x hidden x C``. The ``modulation`` argument
+of :class:`SPADEResnetBlock` chooses ("spade", the default, or "clade").
+
 SPADE residual block (paper Fig. 4)::
 
     x_s = conv_s(norm_s(x, m))  if fin != fout else x          (learned shortcut, no activation)
@@ -115,11 +124,35 @@ class SPADE(nn.Module):
         return normalized * (1 + self.mlp_gamma(actv)) + self.mlp_beta(actv)
 
 
+class CLADE(nn.Module):
+    """Class-adaptive normalization: norm(x) * (1 + Gamma[m]) + Beta[m], a per-class scale and bias."""
+
+    def __init__(self, norm_nc: int, label_nc: int, norm: str = "batch"):
+        super().__init__()
+        self.param_free_norm = param_free_norm(norm, norm_nc)
+        self.mlp_gamma = nn.Conv2d(label_nc, norm_nc, 1)  # column k = Gamma of class k
+        self.mlp_beta = nn.Conv2d(label_nc, norm_nc, 1)
+
+    def forward(self, x: torch.Tensor, segmap: torch.Tensor) -> torch.Tensor:
+        normalized = self.param_free_norm(x)  # (B, C, H, W)
+        segmap = F.interpolate(segmap, size=x.shape[2:], mode="nearest")  # (B, semantic_nc, H, W)
+        return normalized * (1 + self.mlp_gamma(segmap)) + self.mlp_beta(segmap)
+
+
+def modulated_norm(kind: str, norm_nc: int, label_nc: int, hidden: int, kernel: int, norm: str) -> nn.Module:
+    """SPADE (the default) or CLADE normalization of ``norm_nc`` channels by ``label_nc`` semantic channels."""
+    if kind == "spade":
+        return SPADE(norm_nc, label_nc, hidden, kernel, norm)
+    if kind == "clade":
+        return CLADE(norm_nc, label_nc, norm)
+    raise ValueError(f"unknown modulation {kind!r}: choose spade or clade")
+
+
 class SPADEResnetBlock(nn.Module):
     """Two SPADE-conv units and a (learned when fin != fout) shortcut, Fig. 4 of the paper."""
 
     def __init__(self, fin: int, fout: int, semantic_nc: int, hidden: int = 128,
-                 kernel: int = 3, norm: str = "batch", use_spectral: bool = True):
+                 kernel: int = 3, norm: str = "batch", use_spectral: bool = True, modulation: str = "spade"):
         super().__init__()
         self.learned_shortcut = fin != fout
         fmiddle = min(fin, fout)
@@ -127,10 +160,10 @@ class SPADEResnetBlock(nn.Module):
         self.conv_1 = spectral(nn.Conv2d(fmiddle, fout, 3, padding=1), use_spectral)
         if self.learned_shortcut:
             self.conv_s = spectral(nn.Conv2d(fin, fout, 1, bias=False), use_spectral)
-        self.norm_0 = SPADE(fin, semantic_nc, hidden, kernel, norm)
-        self.norm_1 = SPADE(fmiddle, semantic_nc, hidden, kernel, norm)
+        self.norm_0 = modulated_norm(modulation, fin, semantic_nc, hidden, kernel, norm)
+        self.norm_1 = modulated_norm(modulation, fmiddle, semantic_nc, hidden, kernel, norm)
         if self.learned_shortcut:
-            self.norm_s = SPADE(fin, semantic_nc, hidden, kernel, norm)
+            self.norm_s = modulated_norm(modulation, fin, semantic_nc, hidden, kernel, norm)
 
     def forward(self, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
         x_s = self.conv_s(self.norm_s(x, seg)) if self.learned_shortcut else x

@@ -80,13 +80,15 @@ def bands(height: int, width: int, batch: int, max_chunk_pixels: int = DEFAULT_C
 def render(G: Generator, sem: torch.Tensor, scale: float | None = None, size: tuple[int, int] | None = None,
            window=FULL_WINDOW, z: torch.Tensor | None = None, labels: torch.Tensor | None = None,
            max_chunk_pixels: int = DEFAULT_CHUNK_PIXELS,
-           max_output_pixels: int = MAX_OUTPUT_PIXELS) -> torch.Tensor:
+           max_output_pixels: int = MAX_OUTPUT_PIXELS, noise_seed: int | None = None) -> torch.Tensor:
     """Render ``G`` on semantics ``sem`` (B, S, h, w) at any size -> (B, 3, H, W) in [-1, 1].
 
     Give ``scale`` (e.g. 2.5, or 0.5) or ``size=(H, W)``; default scale 1.
     ``window`` selects a sub-rectangle; ``labels`` (B, S, H', W') are finer
     semantics for generators that read them; ``max_chunk_pixels`` bounds the
     band size; requests above ``max_output_pixels`` (per image) are refused.
+    ``noise_seed`` picks the noise maps of a generator with noise inputs (the same
+    seed gives the same image at every size and window; default 0).
     """
     if not G.any_size:
         raise TypeError(not_any_size(G))
@@ -104,7 +106,7 @@ def render(G: Generator, sem: torch.Tensor, scale: float | None = None, size: tu
             raise ValueError(f"labels= must be semantics {(sem.shape[0], sem.shape[1], 'H', 'W')} like sem, "
                              f"got {tuple(labels.shape)}")
 
-    feat = G.features(sem, z)  # (B, C, h, w)
+    feat = G.features(sem, z, noise_seed)  # (B, C, h, w)
     batch = feat.shape[0]
     dtype = torch.promote_types(feat.dtype, torch.float32)
     spacing = pixel_spacing(label_size, (height, width), window)

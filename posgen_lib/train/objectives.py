@@ -22,9 +22,12 @@ from __future__ import annotations
 from ..config import GENERATORS, RUNTIME_FIELDS, Config
 from ..models.registry import GENERATOR_CLASSES
 from .anyres import AnyResObjective
+from .oasis import OASISObjective
 from .objective import GANObjective, Objective
 
-OBJECTIVES: dict[str, type[Objective]] = {cls.name: cls for cls in (GANObjective, AnyResObjective)}
+OBJECTIVES: dict[str, type[Objective]] = {cls.name: cls for cls in (GANObjective, AnyResObjective, OASISObjective)}
+# Objectives a run may choose instead of its kind's own (train.objective), and the objective they replace.
+REPLACEMENTS: dict[str, str] = {OASISObjective.name: GANObjective.name}
 
 KIND_OBJECTIVES: dict[str, str] = {  # every generator kind (config.GENERATORS) names its objective
     "posgen": GANObjective.name,
@@ -35,11 +38,20 @@ KIND_OBJECTIVES: dict[str, str] = {  # every generator kind (config.GENERATORS) 
 
 
 def objective_name(cfg: Config) -> str:
-    """The name of the objective that trains ``cfg``: its generator kind's."""
+    """The name of the objective that trains ``cfg``: ``train.objective`` when set, else its generator kind's."""
     kind = cfg.model.generator
     if kind not in KIND_OBJECTIVES:
         raise ValueError(f"unknown generator {kind!r} (model.generator): choose one of {', '.join(GENERATORS)}")
-    return KIND_OBJECTIVES[kind]
+    chosen = cfg.train.objective
+    if chosen is None or chosen == KIND_OBJECTIVES[kind]:
+        return KIND_OBJECTIVES[kind]
+    if chosen not in REPLACEMENTS:
+        raise ValueError(f"train.objective={chosen!r}: choose one of {', '.join(REPLACEMENTS)} (or leave it unset "
+                         "for the generator's own)")
+    if REPLACEMENTS[chosen] != KIND_OBJECTIVES[kind]:
+        raise ValueError(f"train.objective={chosen!r} replaces the {REPLACEMENTS[chosen]} objective, but the {kind} "
+                         f"generator trains with the {KIND_OBJECTIVES[kind]} objective")
+    return chosen
 
 
 def objective_class(cfg: Config) -> type[Objective]:
