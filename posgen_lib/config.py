@@ -147,8 +147,6 @@ class ModelConfig:
             raise ValueError(f"anyres_sampling={self.anyres_sampling!r}: choose one of {', '.join(ANYRES_SAMPLING)}")
         if self.modulation not in MODULATIONS:
             raise ValueError(f"modulation={self.modulation!r}: choose one of {', '.join(MODULATIONS)}")
-        if self.noise and self.generator == "pixelwise":
-            raise ValueError("noise=True: the pixelwise generator has no trunk to add noise to")
         if self.spade_norm not in SPADE_NORMS:
             raise ValueError(f"spade_norm={self.spade_norm!r}: choose one of {SPADE_NORMS}")
         h, w = self.image_size

@@ -79,7 +79,7 @@ def test_noise_starts_silent_and_is_refused_where_there_is_no_trunk():
     with torch.no_grad():
         assert torch.equal(G(sem, noise_seed=3), reference(sem))
     with pytest.raises(ValueError, match="no trunk"):
-        tiny(generator="pixelwise", noise=True)
+        pg.models.registry.build_generator(tiny(generator="pixelwise", noise=True).model)
 
 
 def test_blur_is_a_normalised_low_pass_and_damps_a_checkerboard():

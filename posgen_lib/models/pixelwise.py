@@ -118,6 +118,8 @@ class PixelwiseGenerator(Generator):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
+        if cfg.noise:
+            raise ValueError("model.noise: the pixelwise generator has no trunk to add noise to")
         cfg.validate()
         self.cfg = cfg
         context = cfg.pixelwise_context_channels if cfg.pixelwise_context else 0

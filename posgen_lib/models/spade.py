@@ -139,13 +139,14 @@ class CLADE(nn.Module):
         return normalized * (1 + self.mlp_gamma(segmap)) + self.mlp_beta(segmap)
 
 
-def modulated_norm(kind: str, norm_nc: int, label_nc: int, hidden: int, kernel: int, norm: str) -> nn.Module:
+def modulated_norm(modulation: str, norm_nc: int, label_nc: int, hidden: int, kernel: int,
+                   norm: str) -> nn.Module:
     """SPADE (the default) or CLADE normalization of ``norm_nc`` channels by ``label_nc`` semantic channels."""
-    if kind == "spade":
+    if modulation == "spade":
         return SPADE(norm_nc, label_nc, hidden, kernel, norm)
-    if kind == "clade":
+    if modulation == "clade":
         return CLADE(norm_nc, label_nc, norm)
-    raise ValueError(f"unknown modulation {kind!r}: choose spade or clade")
+    raise ValueError(f"unknown modulation {modulation!r}: choose spade or clade")
 
 
 class SPADEResnetBlock(nn.Module):
