@@ -6,13 +6,15 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 import posgen_lib as pg
 
 from posgen_lib.data.synthetic import SyntheticStreets
 from posgen_lib.eval.fid import (INCEPTION_SHA1, DistributionScores, InceptionFeatures, SegmenterFeatures,
                             inception_available, inception_weights_path)
-from posgen_lib.eval.metrics import SegmentationScore, boundary_band, fixed_pattern_excess, pixel_scores
+from posgen_lib.eval.metrics import (GREY_LEVELS, SegmentationScore, boundary_band, fixed_pattern, fixed_pattern_excess,
+                                    pixel_scores, spectral_peaks)
 from posgen_lib.eval.scenes import synthetic_scenes
 from posgen_lib.eval.segmenter import (IGNORE, load_segmenter, load_user_segmenter,
                                   save_segmenter, shipped_segmenter_path)
@@ -249,3 +251,50 @@ def test_fixed_pattern_excess_flags_stripes_at_the_same_place_in_every_image():
     assert fixed_pattern_excess((first + stripes).mean(0), first.mean(0)) > 10
     horizontal = 0.03 * torch.sin(2 * math.pi * torch.arange(64) / 3)[:, None]
     assert fixed_pattern_excess((first + horizontal).mean(0), first.mean(0)) > 10
+
+
+def smooth_backgrounds(count: int, size=(64, 128), seed: int = 0) -> torch.Tensor:
+    """(count, 3, H, W) smooth random images in [-1, 1]: scene-like content without fine structure."""
+    gen = torch.Generator().manual_seed(seed)
+    coarse = torch.rand(count, 3, size[0] // 16, size[1] // 16, generator=gen) * 1.6 - 0.8
+    return F.interpolate(coarse, size=size, mode="bicubic", align_corners=True)
+
+
+def stripes(amplitude: float, period: float, length: int, phase=0.7) -> torch.Tensor:
+    """A sinusoid of ``amplitude`` grey levels (0..255) on the [-1, 1] scale, (..., length)."""
+    return amplitude / GREY_LEVELS * torch.sin(2 * math.pi * torch.arange(float(length)) / period + phase)
+
+
+@pytest.mark.parametrize("amplitude,period", [(1.0, 4.0), (0.5, 5.3), (3.0, 2.5), (2.0, 7.1)])
+def test_fixed_pattern_recovers_the_amplitude_in_grey_levels_and_the_period(amplitude, period):
+    images = smooth_backgrounds(16)
+    across_x = fixed_pattern((images + stripes(amplitude, period, 128)).mean(0))
+    assert across_x["pattern_x"] == pytest.approx(amplitude, rel=0.03)
+    assert across_x["pattern_period_x"] == pytest.approx(period, rel=0.01)
+    assert across_x["pattern_y"] < 0.1
+    across_y = fixed_pattern((images + stripes(amplitude, period, 64)[:, None]).mean(0))
+    assert across_y["pattern_y"] == pytest.approx(amplitude, rel=0.03)
+    assert across_y["pattern_period_y"] == pytest.approx(period, rel=0.01)
+    assert across_y["pattern_x"] < 0.1
+
+
+def test_fixed_pattern_of_the_photos_and_an_alternation():
+    photos = synthetic_scenes(pg.preset("synthetic"), 32, 1.0).image
+    clean = fixed_pattern(photos.mean(0))
+    assert clean["pattern_x"] < 1 and clean["pattern_y"] < 1  # what a generator is held to
+    planted = fixed_pattern((photos + stripes(3.0, 4.0, 128)).mean(0))
+    assert planted["pattern_x"] == pytest.approx(3.0, rel=0.1) and planted["pattern_period_x"] == pytest.approx(4.0, rel=0.01)
+    alternation = fixed_pattern((smooth_backgrounds(4) + stripes(2.0, 2.0, 64, phase=math.pi / 2)[:, None]).mean(0))
+    assert alternation["pattern_y"] == pytest.approx(2.0, rel=0.03) and alternation["pattern_period_y"] == 2.0
+
+
+def test_a_pattern_that_moves_from_image_to_image_is_caught_only_phase_blind():
+    images = smooth_backgrounds(32)
+    phases = torch.arange(32.0).view(32, 1, 1, 1) / 32 * 2 * math.pi  # a new phase in every image
+    moving = images + stripes(1.0, 4.0, 128, phase=phases)  # (32, 3, 64, 128)
+    assert fixed_pattern(moving.mean(0))["pattern_x"] < 0.1  # it averages out of the mean image
+    clean, caught = spectral_peaks(images), spectral_peaks(moving)  # per image, (32,) each
+    assert clean["spectral_peak_x"].mean() < 0.2
+    assert caught["spectral_peak_x"].mean() == pytest.approx(1.0, rel=0.05)
+    assert caught["spectral_peak_period_x"].median() == pytest.approx(4.0, rel=0.02)
+    assert caught["spectral_peak_y"].mean() < 0.2

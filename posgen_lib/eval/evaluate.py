@@ -28,13 +28,15 @@ from tqdm.auto import tqdm
 from ..data.transforms import to_semantics
 from ..rendering.methods import METHODS, check_method, upscale
 from .fid import DistributionScores, InceptionFeatures, SegmenterFeatures
-from .metrics import SegmentationScore, boundary_band, class_color_error, fixed_pattern_excess, pixel_scores
+from .metrics import (SegmentationScore, boundary_band, class_color_error, fixed_pattern, fixed_pattern_excess,
+                      pixel_scores, spectral_peaks)
 from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
 
 
 METRICS = ("miou", "pixel_accuracy", "segfd", "fid", "kid", "psnr", "ssim", "psnr_band", "psnr_interior",
-           "ssim_band", "ssim_interior", "sharpness", "consistency", "stripes")
+           "ssim_band", "ssim_interior", "sharpness", "consistency", "stripes", "pattern_x", "pattern_y",
+           "spectral_peak_x", "spectral_peak_y")
 
 
 @torch.no_grad()
@@ -63,18 +65,22 @@ class _RunScores:
         self.seg = SegmentationScore(len(segmenter.label_ids)) if segmenter is not None else None
         self.pixel: dict[str, list[torch.Tensor]] = {}
         self.consistency: list[torch.Tensor] = []
-        self.image_sum = None
+        self.peaks: dict[str, list[torch.Tensor]] = {}
+        self.image_sum, self.images = None, 0
         self.ground_truth = ground_truth
 
     def add(self, fake, truth_image, truth_label, band, one_x, segmenter, device) -> None:
         if self.seg is not None:
             self.seg.update(segmenter.predict(fake), segmenter.class_index(truth_label).to(device))
+        fake = fake.cpu()
+        self.image_sum = fake.sum(0) if self.image_sum is None else self.image_sum + fake.sum(0)
+        self.images += len(fake)
+        for name, values in spectral_peaks(fake).items():
+            self.peaks.setdefault(name, []).append(values)
         if not self.ground_truth:
             return
-        fake = fake.cpu()
         for name, values in pixel_scores(fake, truth_image, band).items():
             self.pixel.setdefault(name, []).append(values)
-        self.image_sum = fake.sum(0) if self.image_sum is None else self.image_sum + fake.sum(0)
         if one_x is not None:  # the area average of the upscaled image against the 1x output
             down = F.interpolate(fake, size=one_x.shape[-2:], mode="area")
             mse = (down - one_x.cpu().float()).pow(2).mean((1, 2, 3))
@@ -88,8 +94,9 @@ class _RunScores:
             values = {k: torch.cat(v) for k, v in self.pixel.items()}
             out.update({k: float(v.nanmean()) for k, v in values.items() if not k.startswith("energy")})
             out["sharpness"] = float(values["energy_fake"].sum() / values["energy_real"].sum().clamp(min=1e-12))
-            count = sum(len(v) for v in self.pixel["psnr"])
-            out["stripes"] = fixed_pattern_excess(self.image_sum / count, real_mean)
+            out["stripes"] = fixed_pattern_excess(self.image_sum / self.images, real_mean)
+        if self.images:
+            out.update(pattern_scores(self.image_sum / self.images, self.peaks))
         if self.consistency:
             out["consistency"] = float(torch.cat(self.consistency).mean())
         return out
@@ -155,6 +162,18 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
     return rows
 
 
+def pattern_scores(mean_image: torch.Tensor, peaks: dict[str, list[torch.Tensor]]) -> dict[str, float]:
+    """The stripes of a set of images in grey levels: the pattern at the same place in every image, from
+    their ``mean_image`` (3, H, W) (:func:`~.metrics.fixed_pattern`: amplitude and period per axis), and
+    the phase-blind per-image spectral peaks (:func:`~.metrics.spectral_peaks`, batches of them listed in
+    ``peaks``): their mean amplitude and median period per axis."""
+    out = fixed_pattern(mean_image)
+    for axis in ("x", "y"):
+        out[f"spectral_peak_{axis}"] = float(torch.cat(peaks[f"spectral_peak_{axis}"]).mean())
+        out[f"spectral_peak_period_{axis}"] = float(torch.cat(peaks[f"spectral_peak_period_{axis}"]).median())
+    return out
+
+
 CARD_METRICS = ("miou", "pixel_accuracy", "segfd", "psnr", "ssim", "sharpness")
 
 
@@ -188,7 +207,8 @@ def scorecard(models: dict, cfg, count: int, scales=(1.0, 4.0), device="cpu", se
 
 
 def ground_truth_rows(scenes_at, scales, segmenter) -> list[dict]:
-    """The segmenter's mIoU on the real photos themselves: the ceiling for each scale."""
+    """The segmenter's mIoU on the real photos themselves (the ceiling for each scale), and their own
+    stripes in grey levels (:func:`pattern_scores`: what a generator's are read against)."""
     rows = []
     for scale in scales:
         truth = scenes_at(scale)
@@ -196,8 +216,10 @@ def ground_truth_rows(scenes_at, scales, segmenter) -> list[dict]:
         for start in range(0, len(truth.image), 8):
             part = slice(start, start + 8)
             seg.update(segmenter.predict(truth.image[part]), segmenter.class_index(truth.label[part]))
+        stripes = pattern_scores(truth.image.mean(0), {k: [v] for k, v in spectral_peaks(truth.image).items()})
         rows.append({"generator": "ground truth", "method": "photo", "scale": scale,
-                     "images": len(truth.image), "miou": seg.miou(), "pixel_accuracy": seg.pixel_accuracy()})
+                     "images": len(truth.image), "miou": seg.miou(), "pixel_accuracy": seg.pixel_accuracy(),
+                     **stripes})
     return rows
 
 
@@ -218,7 +240,9 @@ def format_value(metric: str, value) -> str:
 HEADERS = {"miou": "mIoU %", "pixel_accuracy": "acc %", "segfd": "SegFD", "fid": "FID",
            "kid": "KID x1e3", "psnr": "PSNR dB", "ssim": "SSIM", "psnr_band": "band PSNR",
            "psnr_interior": "inner PSNR", "ssim_band": "band SSIM", "ssim_interior": "inner SSIM",
-           "sharpness": "sharpness", "consistency": "consist. dB", "stripes": "stripes dB"}
+           "sharpness": "sharpness", "consistency": "consist. dB", "stripes": "stripes dB",
+           "pattern_x": "pattern x (grey)", "pattern_y": "pattern y (grey)", "spectral_peak_x": "peak x (grey)",
+           "spectral_peak_y": "peak y (grey)"}
 
 
 def table_rows(rows: list[dict], metrics=METRICS) -> tuple[list[str], list[list[str]]]:

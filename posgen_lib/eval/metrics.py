@@ -16,15 +16,21 @@
   over the whole image, the band and the interior, and the gradient energy in
   the band; the *sharpness ratio* is a method's band gradient energy over the
   ground truth's (1.0 matches the photo; bicubic blur is far below, noise
-  above). :func:`power_spectrum` and :func:`axis_spectrum_excess` detect periodic
-  stripes: power on the frequency axes (patterns constant along one image
-  axis) above the ground truth's, in dB.
+  above).
+* Stripes, patterns constant along one image axis (docs/results.md):
+  :func:`fixed_pattern_excess` gives the fine structure of the mean image over
+  the ground truth's, in dB; :func:`fixed_pattern` the same pattern's amplitude
+  in grey levels and its period in pixels, per axis; :func:`spectral_peaks` a
+  phase-blind per-image measure, which also catches a pattern that moves from
+  image to image. :func:`power_spectrum` is the mean 2-D spectrum.
 * :func:`class_color_error`: for every class present, the mean colour of the
   generated pixels of that class vs the mean colour of the ground-truth
   pixels; the mean absolute difference over classes (0..2 on the [-1, 1] scale).
   A cheap check that a generator paints each class roughly the right colour.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -122,6 +128,111 @@ def fixed_pattern_excess(fake_mean: torch.Tensor, real_mean: torch.Tensor, borde
 
     ratios = [fine_energy(fake_mean, d) / fine_energy(real_mean, d).clamp(min=1e-12) for d in (0, 1)]
     return float(10 * torch.log10(max(ratios).clamp(min=1e-12)))
+
+
+GREY_LEVELS = 127.5  # grey levels (of 0..255) per unit of the [-1, 1] image scale
+
+
+def axis_profiles(images: torch.Tensor, border: int = 2) -> dict[str, torch.Tensor]:
+    """The grey level of (..., 3, H, W) images in [-1, 1] averaged along each axis, in grey levels:
+    ``"x"`` (..., W - 2 border) across x (what vertical stripes change), ``"y"`` (..., H - 2 border)
+    across y; ``border`` pixels at each end are left out."""
+    grey = images.float().mean(-3) * GREY_LEVELS  # (..., H, W)
+    return {"x": grey.mean(-2)[..., border:-border], "y": grey.mean(-1)[..., border:-border]}
+
+
+def smooth_basis(length: int, count: int) -> torch.Tensor:
+    """(length, count) orthonormal DCT-II cosines cos(pi k (n + 1/2) / length), k < count: profiles whose
+    shortest period is 2 length / count (the scene's slow changes)."""
+    n = torch.arange(length, dtype=torch.float64) + 0.5
+    basis = torch.cos(math.pi * n[:, None] * torch.arange(count, dtype=torch.float64) / length)  # (L, K)
+    return torch.linalg.qr(basis).Q
+
+
+def sinusoid_fit(profile: torch.Tensor, frequencies: torch.Tensor, baseline: torch.Tensor):
+    """Least squares of ``profile`` (L,) = baseline @ beta + a cos(2 pi f n) + b sin(2 pi f n) for every f of
+    ``frequencies`` (F,) (cycles per pixel), the ``baseline`` (L, K) orthonormal. Returns the amplitude
+    sqrt(a^2 + b^2) (F,) and the energy the sinusoid explains (F,). By the Frisch-Waugh-Lovell theorem the
+    sinusoid's coefficients are those of the regression of the profile's residual on the sinusoid's, both
+    with the baseline projected out."""
+    def residual(v: torch.Tensor) -> torch.Tensor:  # (L, ...) minus its part in the baseline
+        return v - baseline @ (baseline.T @ v)
+
+    n = torch.arange(profile.numel(), dtype=torch.float64)
+    angle = 2 * math.pi * n[:, None] * frequencies[None]  # (L, F)
+    waves = torch.stack([residual(torch.cos(angle)), residual(torch.sin(angle))], -1)  # (L, F, 2)
+    target = residual(profile.double()[:, None])[:, 0]  # (L,)
+    gram = torch.einsum("lfi,lfj->fij", waves, waves)  # (F, 2, 2)
+    moment = torch.einsum("lfi,l->fi", waves, target)  # (F, 2)
+    coef = (torch.linalg.pinv(gram, rtol=1e-9, hermitian=True) @ moment[..., None])[..., 0]  # (F, 2): a, b
+    return coef.norm(dim=-1), (coef * moment).sum(-1)
+
+
+def longest_period(length: int) -> float:
+    """The longest period (pixels) that counts as a fine pattern on an axis of ``length`` pixels: 8 pixels,
+    or 1/16 of the axis on larger images (the band of :func:`fixed_pattern_excess`)."""
+    return max(8.0, length / 16)
+
+
+def strongest_sinusoid(profile: torch.Tensor) -> tuple[float, float]:
+    """(amplitude, period in pixels) of the sinusoid that explains most of ``profile`` (L,) on top of its slow
+    changes (periods of twice :func:`longest_period` and more), among periods from 2 pixels to
+    :func:`longest_period`.
+
+    A grid of frequencies 1 / (4 L) apart, then one 1 / (256 L) apart around the best. Just below the
+    Nyquist frequency 1/2 a sinusoid is an alternation (-1)^n under a slow envelope, whose amplitude
+    L samples cannot pin down, so the search skips (1/2 - 1/(2L), 1/2) and tries 1/2 itself: the
+    alternation, period 2."""
+    length = profile.numel()
+    baseline = smooth_basis(length, max(1, round(length / longest_period(length))))
+    low, high = 1 / longest_period(length), 0.5 - 1 / (2 * length)
+    coarse = torch.cat([torch.arange(low, high, 1 / (4 * length), dtype=torch.float64),
+                        torch.tensor([0.5], dtype=torch.float64)])
+    best = float(coarse[sinusoid_fit(profile, coarse, baseline)[1].argmax()])
+    if best == 0.5:
+        fine = coarse[-1:]
+    else:
+        fine = torch.linspace(max(low, best - 1 / (4 * length)), min(high, best + 1 / (4 * length)), 129,
+                              dtype=torch.float64)
+    amplitude, explained = sinusoid_fit(profile, fine, baseline)
+    k = int(explained.argmax())
+    return float(amplitude[k]), float(1 / fine[k])
+
+
+def fixed_pattern(mean_image: torch.Tensor, border: int = 2) -> dict[str, float]:
+    """The pattern at the same place in every image, per axis, from the mean image (3, H, W) over a set
+    (scene content differs from image to image and averages out; a pattern that depends on the position
+    alone survives): ``pattern_x``, the amplitude in grey levels (0..255) of the strongest sinusoid across
+    x (vertical stripes) with ``pattern_period_x`` its period in pixels, and ``pattern_y``,
+    ``pattern_period_y`` across y. Periods from 2 pixels to :func:`longest_period`; the profile's slower
+    changes are fitted alongside (:func:`strongest_sinusoid`). ``border`` pixels at each edge are left out."""
+    out = {}
+    for axis, profile in axis_profiles(mean_image, border).items():
+        out[f"pattern_{axis}"], out[f"pattern_period_{axis}"] = strongest_sinusoid(profile)
+    return out
+
+
+def spectral_peaks(images: torch.Tensor, border: int = 2, pad: int = 8) -> dict[str, torch.Tensor]:
+    """Phase-blind stripes, per image: on each axis, the highest peak of the amplitude spectrum of the
+    image's axis profile (:func:`axis_profiles`) among periods from 2 pixels to :func:`longest_period` (DC
+    and slow changes excluded), as a sinusoid's amplitude in grey levels. A pattern whose phase changes
+    from image to image cancels in the mean image (:func:`fixed_pattern`) but not here; averaged over a
+    set (:func:`posgen_lib.eval.evaluate.evaluate` does), it is read next to the ground truth's, whose
+    own content also peaks. Returns ``spectral_peak_x``, ``spectral_peak_y`` (B,) in grey levels and
+    ``spectral_peak_period_x``, ``_y`` (B,) in pixels, from (B, 3, H, W) ``images`` in [-1, 1]. Each
+    profile has its mean removed, a Hann window and ``pad`` x zero padding (a sinusoid's amplitude is
+    2 |X(f)| / sum(window) at its frequency)."""
+    out = {}
+    for axis, profile in axis_profiles(images, border).items():  # (B, L)
+        length = profile.shape[-1]
+        window = torch.hann_window(length, periodic=False, dtype=torch.float64)  # (L,)
+        centred = (profile.double() - profile.double().mean(-1, keepdim=True)) * window
+        amplitude = 2 * torch.fft.rfft(centred, n=pad * length).abs() / window.sum()  # (B, pad L / 2 + 1)
+        frequency = torch.fft.rfftfreq(pad * length, dtype=torch.float64)  # cycles per pixel
+        amplitude[:, frequency < 1 / longest_period(length)] = 0
+        peak, at = amplitude.max(-1)  # (B,) each
+        out[f"spectral_peak_{axis}"], out[f"spectral_peak_period_{axis}"] = peak.float(), (1 / frequency[at]).float()
+    return out
 
 
 def class_color_error(fake: torch.Tensor, real: torch.Tensor, label: torch.Tensor) -> float:

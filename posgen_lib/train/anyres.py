@@ -113,9 +113,11 @@ def start_from(G: Generator, spec: str, freeze: bool) -> None:
     """Initialise ``G``'s trunk (and PosGen's head, in the residual form) from a trained model
     (``model.pt``, a checkpoint or ``pretrained:NAME``); with ``freeze`` they stay fixed (in eval mode)
     and only the rest trains."""
+    def may_differ(field: str) -> bool:  # the kind, and what only the any-resolution objective reads
+        return field == "model.generator" or AnyResObjective.reads(field)
+
     source, source_cfg, _ = load_any(spec)
-    diff = [d for d in config_diff(source_cfg, Config(model=G.cfg), ("model",))
-            if d.split(":")[0] != "model.generator" and not AnyResObjective.reads(d.split(":")[0])]
+    diff = [d for d in config_diff(source_cfg, Config(model=G.cfg), ("model",)) if not may_differ(d.split(":")[0])]
     if diff:
         raise CheckpointError(f"anyres_init {spec}: its model differs from this one ({'; '.join(diff)})")
     weights = source.state_dict()
