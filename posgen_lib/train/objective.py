@@ -28,6 +28,7 @@ and real in one concatenated batch is the same as two separate calls.
 """
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from fnmatch import fnmatchcase
 from typing import ClassVar
 
@@ -49,13 +50,13 @@ def discriminate(D, sem: torch.Tensor, fake: torch.Tensor, real: torch.Tensor):
     return split_pred(D(pairs))
 
 
-class Objective:
+class Objective(ABC):
     """The contract of a training objective; subclass it and list the subclass in
     :data:`posgen_lib.train.objectives.OBJECTIVES`.
 
     The trainer calls, in this order::
 
-        objective = Objective(cfg)                      (cheap: no data, no models)
+        objective = build_objective(cfg)                 the kind's, from the registry (cheap: no data, no models)
         dataset   = objective.training_set(dataset)      the data it trains on (None: the config's train split)
         G = build_generator(cfg.model); objective.initialise(G)
         D = objective.discriminator()
@@ -99,16 +100,19 @@ class Objective:
         """The module :meth:`generator_losses` calls: ``G`` itself, unless one forward must do more."""
         return G
 
+    @abstractmethod
     def discriminator(self) -> nn.Module:
-        raise NotImplementedError
+        """A freshly initialised discriminator (or a module holding several)."""
 
+    @abstractmethod
     def generator_losses(self, G, D, sem: torch.Tensor, real: torch.Tensor, E=None,
                          extra: dict | None = None) -> tuple[dict[str, torch.Tensor], object]:
-        raise NotImplementedError
+        """({name: loss}, fakes) of a generator step; ``G`` is :meth:`generator_step`'s module."""
 
+    @abstractmethod
     def discriminator_losses(self, D, sem: torch.Tensor, real: torch.Tensor, fakes,
                              extra: dict | None = None) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """{name: loss} of a discriminator step (empty: no discriminator step)."""
 
 
 class GANObjective(Objective):
