@@ -6,13 +6,18 @@ matplotlib figures draw themselves in IPython (:mod:`.display`)::
 
     import posgen_lib as pg
     from posgen_lib.course import views, widgets
+
+Notebooks that train put their runs in ``pg.course.checkpoint_folder(name)``: a cache folder outside
+the notebook's own folder (``POSGEN_CKPT_DIR``, :mod:`.cache`).
 """
 from . import display, envcheck, lessons, views
+from .cache import checkpoint_dir, checkpoint_folder
 from .display import register_notebook_display, show, source
 
 register_notebook_display()
 
-__all__ = ["display", "envcheck", "lessons", "views", "widgets", "register_notebook_display", "show", "source"]
+__all__ = ["checkpoint_dir", "checkpoint_folder", "display", "envcheck", "lessons", "views", "widgets",
+           "register_notebook_display", "show", "source"]
 
 
 def __getattr__(name: str):

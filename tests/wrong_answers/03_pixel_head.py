@@ -1,5 +1,14 @@
 """Plausible wrong answers to notebook 03's exercises (see README.md); each must fail its tests."""
 
+def _macs(position="2 * G + (2 + G) * H", rest="H * H + 3 * H", extra="", cached_part="0") -> str:
+    return f"""def head_macs(C, F, G, H, cached):
+    feature = C * F + F * H
+    rest = {rest}
+    position = {position}
+    return feature + rest + ({cached_part} if cached else position){extra}
+"""
+
+
 WRONG = {
     '03-ex1-solution': [
         ('bias b_1 left out of the position term (added in the head instead)', r'''
@@ -153,7 +162,7 @@ def head_cached(f: torch.Tensor, pos: torch.Tensor, p: dict) -> torch.Tensor:
     h = F.leaky_relu(h @ p["W_2"].T + p["b_2"], 0.2)  # (..., N, H)
     return torch.tanh(h @ p["W_3"].T + p["b_3"])  # (..., N, 3)'''),
     ],
-    '03-ex2-solution': [
+    '03-ex3-solution': [
         ('only the raw coordinates zeroed; the Fourier features still see the true centres', r'''
 def head_image(G, feat: torch.Tensor, size: tuple[int, int], coords: str = "trained") -> torch.Tensor:
     """G's head on features feat (B, C, h, w) at every pixel of a (H, W) output -> (B, 3, H, W)."""
@@ -460,5 +469,14 @@ def ablation_experiment(G, feat: torch.Tensor, real_1x: torch.Tensor, real_4x: t
         for scale, real in ((1, real_1x), (4, real_4x)):
             results[coords, scale] = psnr(head_image(G, feat, tuple(real.shape[-2:])), real)
     return results'''),
+    ],
+    '03-ex2-solution': [
+        ("biases counted as multiply-adds", _macs(extra=" + F + G + 2 * H + 3")),
+        ("the columns of L_1 that multiply c left out", _macs(position="2 * G + G * H")),
+        ("the cached count still pays for sin(W_c c)", _macs(cached_part="2 * G")),
+        ("L_3 forgotten", _macs(rest="H * H")),
+        ("W_c c counted once per coordinate wave pair (G, not 2 G)", _macs(position="G + (2 + G) * H")),
+        ("cached and uncached swapped", _macs().replace("0 if cached else position", "position if cached else 0")),
+        ("a float (the formula divided by 1.0)", _macs().replace("    return feature", "    return 1.0 * feature")),
     ],
 }

@@ -6,14 +6,18 @@
   ground truth, optionally cropped.
 * :func:`patches_figure` -- what any-resolution training sees: the 1x labels with the patch windows,
   and the ground-truth patches at the drawn scale.
-* :func:`results_table`, :func:`targets_table` -- the numbers of ``posgen experiment``
-  (``docs/results.json``): every metric of every method, mean and spread over seeds.
+* :func:`load_results`, :func:`results_table`, :func:`tradeoff_figure` -- the numbers of ``posgen experiment``
+  (``docs/results.json``; the course reads the copy shipped in the package, ``course/assets/results.json``,
+  so that notebook 06 runs in any folder): every metric of every method, mean and spread over seeds, and
+  the distortion-perception trade-off of the any-resolution arms. :func:`targets_table` lists the
+  project's own targets (docs/results.md), not shown in the course.
 * :class:`MemoryRow`, :func:`memory_figure` -- the working memory of banded renders (measured in the notebook).
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -91,12 +95,49 @@ def patches_figure(item: dict, label_size: tuple[int, int]) -> Figure:
     return fig
 
 
-def load_results(path: str | Path) -> dict:
-    """``docs/results.json`` written by ``posgen experiment``; FileNotFoundError saying how to make it."""
+SHIPPED_RESULTS = "assets/results.json"  # inside posgen_lib/course: a copy of docs/results.json
+
+
+def load_results(path: str | Path | None = None) -> dict:
+    """The experiment's results: ``path`` (a ``results.json`` written by ``posgen experiment``), or by default
+    the copy shipped with the package; FileNotFoundError saying how to make one."""
+    if path is None:
+        return json.loads(resources.files("posgen_lib.course").joinpath(SHIPPED_RESULTS).read_text())
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: run `posgen experiment --out docs` (hours on 2 CPU cores)")
     return json.loads(path.read_text())
+
+
+def tradeoff_points(results: dict, scale: float = 4.0) -> dict:
+    """``{label: {metric: (mean, sd), ...}}`` for each patch-GAN weight of the experiment's trade-off arms
+    (their own renders at ``scale`` with the high-resolution labels) and bicubic of the operating point."""
+    agg, exp = aggregate(results["rows"]), results["meta"]["experiment"]
+    keys = {f"GAN weight {w:g}": (f"AnyRes GAN {w:g}", "coordinates_hr", scale) for w in exp["tradeoff"]}
+    keys["bicubic of the 1x output"] = (f"AnyRes GAN {exp['operating_point']:g}", "bicubic", scale)
+    return {label: agg[key] for label, key in keys.items() if key in agg}
+
+
+def tradeoff_figure(results: dict, scale: float = 4.0) -> Figure:
+    """Band PSNR against the band sharpness ratio (left) and against KID (right) for the trade-off arms."""
+    points = tradeoff_points(results, scale)
+    fig = Figure(figsize=(9, 3.4))
+    axes = fig.subplots(1, 2)
+    for ax, metric, label in ((axes[0], "sharpness", "band sharpness ratio (1 = the photo)"),
+                              (axes[1], "kid", "KID x1e3 (lower is better)")):
+        for name, stats in points.items():
+            if metric not in stats or "psnr_band" not in stats:
+                continue
+            factor = 1000 if metric == "kid" else 1
+            (x, dx), (y, dy) = stats[metric][:2], stats["psnr_band"][:2]
+            ax.errorbar(x * factor, y, xerr=dx * factor, yerr=dy, fmt="s" if name.startswith("bicubic") else "o",
+                        capsize=3)
+            ax.annotate(name, (x * factor, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
+        ax.set_xlabel(label)
+        ax.set_ylabel(f"band PSNR at {scale:g}x (dB)")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
 
 
 TABLE_METRICS = ("miou", "segfd", "kid", "psnr", "psnr_band", "ssim_band", "sharpness", "consistency", "stripes")
