@@ -25,17 +25,51 @@ def add(sub) -> None:
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
     p.add_argument("--device", help="cpu or cuda (default: POSGEN_DEVICE, else CUDA if present)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument("--preset", choices=["synthetic", "camvid"], default="synthetic",
+                   help="synthetic (default; procedural streets) or camvid (real photos; needs --data)")
+    p.add_argument("--data", type=Path, help="the CamVid folder for --preset camvid, e.g. ../shared/camvid")
     p.add_argument("--recipes", type=Path, metavar="FILE",
-                   help="instead: compare CPU training settings at equal wall-clock time (3 seeds each) and "
+                   help="instead: compare training options at equal wall-clock time (3 seeds each) and "
                         "write the table into FILE between markers, e.g. docs/training.md")
     p.set_defaults(func=run)
 
 
+def check_outputs(args) -> None:
+    """Refuse, before hours of training, outputs the experiment could not write or would take from the user:
+    a page without the experiment's markers, a results.json that is not an experiment's."""
+    import json
+
+    from ..errors import UserError
+    from ..eval import recipes, report
+    from ..records import check_output, check_record
+
+    if args.recipes is not None:
+        check_record(args.recipes, recipes.BEGIN, recipes.END, "--recipes")
+        return
+    check_output(args.out, "--out", folder=True)
+    check_record(args.out / "results.md", report.BEGIN, report.END, "--out")
+    results = args.out / "results.json"
+    if results.exists():
+        try:
+            ours = {"meta", "rows"} <= set(json.loads(results.read_text()))
+        except (OSError, ValueError, TypeError):
+            ours = False
+        if not ours:
+            raise UserError(f"{results} is not a posgen experiment's results file, and the experiment would "
+                            "replace it: move it, or choose another --out")
+
+
 def run(args) -> int:
+    from ..errors import UserError
+
+    check_outputs(args)
+    if args.preset == "camvid" and (args.data is None or not args.data.is_dir()):
+        raise UserError(f"--preset camvid needs --data DIR, the CamVid folder (train/, trainannot/, val/, valannot/)"
+                        f"{'' if args.data is None else f'; {args.data} is not a folder'}")
     if args.recipes is not None:
         from ..eval.recipes import run_recipes
 
-        print(run_recipes(args.recipes, args.cache, args.device, progress=not args.quiet))
+        print(run_recipes(args.recipes, args.cache, args.preset, args.data, args.device, progress=not args.quiet))
         print(f"wrote the table into {args.recipes}")
         return 0
     from ..eval.experiment import ExperimentConfig, run_experiment

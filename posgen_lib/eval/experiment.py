@@ -154,13 +154,23 @@ def arm_config(arm: Arm, exp: ExperimentConfig, seed: int, posgen_file: Path | N
     return cfg.validate()
 
 
-def cached_run(cfg: Config, cache: Path, name: str, device, progress: bool):
-    """(G, folder, seconds) of the run ``cfg`` from ``cache/<name>-<recipe hash>/model.pt``, training it
-    (resumably) when it is not there. ``seconds`` is None for a model found in the cache."""
-    key = recipe(cfg)
+def cache_key(cfg: Config) -> dict:
+    """What identifies a trained model in the cache: its :func:`recipe` without the fields that hold their
+    dataclass defaults, so that a field added to the configs later (with a default that keeps the old
+    behaviour) leaves every cached model valid."""
+    key, defaults = recipe(cfg), Config().to_dict()
+    key = {section: {k: v for k, v in values.items() if v != defaults[section].get(k, object())}
+           for section, values in key.items()}
     if cfg.train.anyres_init:  # the file's place does not matter, the model in it does: its recipe folder
         key["train"]["anyres_init"] = Path(cfg.train.anyres_init).parent.name
-    digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:10]
+    return key
+
+
+def cached_run(cfg: Config, cache: Path, name: str, device, progress: bool):
+    """(G, folder, seconds) of the run ``cfg`` from ``cache/<name>-<hash of its cache_key>/model.pt``, training
+    it (resumably) when it is not there. ``seconds`` is None for a model found in the cache."""
+    key = cache_key(cfg)
+    digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:10]
     folder = cache / f"{name}-{digest}"
     if (folder / "model.pt").is_file():
         G, _, _ = load_generator(folder / "model.pt", device)

@@ -86,6 +86,11 @@ def trainer_step(cfg: Config, kind: str, amp: str, channels_last: bool, compile:
     (``compile``: off, generator or all, as in :attr:`TrainConfig.compile`)."""
     cfg = copy.deepcopy(cfg)
     cfg.model.generator, cfg.train.amp, cfg.train.channels_last = kind, amp, channels_last
+    return config_step(cfg, compile)
+
+
+def config_step(cfg: Config, compile: str = "off"):
+    """A zero-argument function running one training step of the run ``cfg`` on a fixed batch of its data."""
     torch.manual_seed(0)
     trainer = Trainer(cfg, "unused", device="cpu", progress=False)  # nothing is written before fit()
     items = [trainer.dataset[i] for i in range(cfg.train.batch_size)]
