@@ -1,5 +1,33 @@
 """Plausible wrong answers to notebook 04's exercises (see README.md); each must fail its tests."""
 
+_EX2_CORRECT = r'''
+def block_starts(n: int, factor: int) -> torch.Tensor:
+    """(n,) int64: first index of the factor large pixels nearest to each small pixel's centre."""
+    u = torch.arange(n, dtype=torch.float64) * (factor * n - 1) / (n - 1)  # centres in large-pixel units
+    return torch.floor(u - (factor - 1) / 2 + 0.5).long().clamp(0, factor * n - factor)
+
+
+def block_mode(large: torch.Tensor, factor: int) -> torch.Tensor:
+    """(..., factor h, factor w) ids -> (..., h, w): the most frequent id of each aligned block."""
+    h, w = large.shape[-2] // factor, large.shape[-1] // factor
+    rows = block_starts(h, factor)[:, None] + torch.arange(factor)  # (h, factor)
+    cols = block_starts(w, factor)[:, None] + torch.arange(factor)  # (w, factor)
+    blocks = large[..., rows[:, None, :, None], cols[None, :, None, :]]  # (..., h, w, factor, factor)
+    return torch.mode(blocks.flatten(-2), dim=-1).values  # (..., h, w)
+
+
+def agreement_experiment(small: torch.Tensor, large: torch.Tensor, factor: int) -> dict:
+    """{"agreement": fraction of small pixels == their block mode,
+        "near_boundary": fraction of the disagreeing pixels within one pixel of a small-map boundary}."""
+    differs = block_mode(large, factor) != small  # (B, h, w)
+    near = differs & near_boundary(small)
+    return {"agreement": 1 - differs.float().mean().item(),
+            "near_boundary": near.sum().item() / max(1, differs.sum().item())}
+'''
+_COIN = """def coinciding_centres(n, factor):
+    {body}
+"""
+
 WRONG = {
     '04-ex1-solution': [
         ('dontcare channel not mapped back to dontcare_id', r'''
@@ -52,6 +80,12 @@ def decode_semantics(sem: torch.Tensor, num_classes: int, dontcare_id: int | Non
     return label.long(), sem[-1]'''),
     ],
     '04-ex2-solution': [
+        ("numbers returned as 0-dim tensors", _EX2_CORRECT.replace(
+            '"agreement": 1 - differs.float().mean().item()', '"agreement": 1 - differs.float().mean()')),
+        ("near_boundary divided by the number of disagreements, 0 / 0 when they agree everywhere",
+         _EX2_CORRECT.replace("max(1, differs.sum().item())", "differs.sum().item()")),
+        ("agreement as a numpy float", _EX2_CORRECT.replace(
+            '"agreement": 1 - differs.float().mean().item()', '"agreement": 1 - differs.float().mean().numpy()')),
         ('blocks 4i..4i+3 (the align_corners=False picture)', r'''
 def block_starts(n: int, factor: int) -> torch.Tensor:
     """(n,) int64: first index of the factor large pixels nearest to each small pixel's centre."""
@@ -375,5 +409,16 @@ def agreement_experiment(small: torch.Tensor, large: torch.Tensor, factor: int) 
     same = (large == block_mode(large, factor).repeat_interleave(factor, -2).repeat_interleave(factor, -1))
     return {"agreement": same.float().mean().item(),
             "near_boundary": near.sum().item() / max(1, differs.sum().item())}'''),
+    ],
+    '04-ex3-solution': [
+        ("only the corners: always 2", _COIN.format(body="return 2")),
+        ("gcd(n, factor) + 1 (pixel counts instead of gaps)", _COIN.format(body="return math.gcd(n, factor) + 1")),
+        ("gcd(n - 1, factor) + 1", _COIN.format(body="return math.gcd(n - 1, factor) + 1")),
+        ("(n - 1) // (factor - 1) + 1", _COIN.format(body="return (n - 1) // max(factor - 1, 1) + 1")),
+        ("gcd without the + 1 (the last centre forgotten)", _COIN.format(body="return math.gcd(n - 1, factor - 1)")),
+        ("a float (centres counted by a mean)", _COIN.format(
+            body="u = [i * (factor * n - 1) / (n - 1) for i in range(n)]\n    return float(sum(x == round(x) for x in u))")),
+        ("the align_corners=False centres (i + 1/2) f - 1/2", _COIN.format(
+            body="return sum(((i + 0.5) * factor - 0.5) == round((i + 0.5) * factor - 0.5) for i in range(n))")),
     ],
 }

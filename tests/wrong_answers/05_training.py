@@ -40,6 +40,69 @@ def conv_operator_norm(weight, stride=1, padding=0, size=(32, 32), iterations=10
     weight = weight.detach().double()
 '''
 
+_STEP = r'''
+def training_step(G, D, opt_G, opt_D, ema, sem, real, lambda_feat=10.0, decay=0.999):
+    """One G step, the EMA update, one D step; returns {"G_GAN", "G_feat", "D_fake", "D_real"} as floats."""
+    B = real.shape[0]
+    fake = G(sem)  # (B, 3, H, W)
+    pred = D(torch.cat([torch.cat([sem, fake], 1), torch.cat([sem, real], 1)], 0))  # fake and real in one batch
+    g_gan = sum(-scale[-1][:B].mean() for scale in pred) / len(pred)
+    g_feat = sum(F.l1_loss(f[:B], f[B:].detach()) for scale in pred for f in scale[:-1]) * lambda_feat / len(pred)
+    opt_G.zero_grad()
+    (g_gan + g_feat).backward()
+    opt_G.step()
+    with torch.no_grad():
+        for p_ema, p in zip(ema.parameters(), G.parameters()):
+            p_ema.mul_(decay).add_(p, alpha=1 - decay)
+        for b_ema, b in zip(ema.buffers(), G.buffers()):
+            b_ema.copy_(b)
+    pred = D(torch.cat([torch.cat([sem, fake.detach()], 1), torch.cat([sem, real], 1)], 0))
+    d_fake = sum(F.relu(1 + scale[-1][:B]).mean() for scale in pred) / len(pred)
+    d_real = sum(F.relu(1 - scale[-1][B:]).mean() for scale in pred) / len(pred)
+    opt_D.zero_grad()
+    (d_fake + d_real).backward()
+    opt_D.step()
+    return {"G_GAN": g_gan.item(), "G_feat": g_feat.item(), "D_fake": d_fake.item(), "D_real": d_real.item()}
+'''
+_SIZE = r'''
+def logit_size(height: int, width: int, n_layers: int = 3, scale: int = 0) -> tuple[int, int]:
+    """(h, w) of the patch logits of scale `scale` of the multiscale discriminator for (height, width) images."""
+    def conv(n, kernel, stride, padding):
+        return (n + 2 * padding - kernel) // stride + 1
+
+    sizes = []
+    for n in (height, width):
+        for _ in range(scale):
+            n = conv(n, 3, 2, 1)  # the average pooling between scales
+        n = conv(n, 4, 2, 2)  # the first conv
+        for layer in range(1, n_layers):
+            n = conv(n, 4, 1 if layer == n_layers - 1 else 2, 2)
+        sizes.append(conv(n, 4, 1, 2))  # the logit conv
+    return tuple(sizes)
+'''
+
+
+def _step(old: str, new: str) -> str:
+    assert old in _STEP, old
+    return _STEP.replace(old, new)
+
+
+def _step_ema_first() -> str:
+    ema = """    with torch.no_grad():
+        for p_ema, p in zip(ema.parameters(), G.parameters()):
+            p_ema.mul_(decay).add_(p, alpha=1 - decay)
+        for b_ema, b in zip(ema.buffers(), G.buffers()):
+            b_ema.copy_(b)
+"""
+    body = _STEP.replace(ema, "")
+    return body.replace("    B = real.shape[0]\n", "    B = real.shape[0]\n" + ema)
+
+
+def _size(old: str, new: str) -> str:
+    assert old in _SIZE, old
+    return _SIZE.replace(old, new)
+
+
 WRONG = {
     "05-ex1-solution": [
         ("real and fake margins swapped", '''
@@ -240,5 +303,42 @@ def paired_difference(errors_a, errors_b):
     diff = (errors_a - errors_b).double()
     return float(diff.mean()), float(diff.std())
 '''),
+    ],
+    "05-ex5-solution": [
+        ("the fake not detached in the D step", _step("fake.detach()", "fake")),
+        ("D's gradients from the G step not zeroed before the D step", _step("    opt_D.zero_grad()\n", "")),
+        ("G's gradients never zeroed", _step("    opt_G.zero_grad()\n", "")),
+        ("EMA weights swapped: decay on the new weights", _step("p_ema.mul_(decay).add_(p, alpha=1 - decay)",
+                                                                 "p_ema.mul_(1 - decay).add_(p, alpha=decay)")),
+        ("EMA buffers not copied", _step("            b_ema.copy_(b)\n", "            pass\n")),
+        ("EMA updated from G's weights before the G step", _step_ema_first()),
+        ("feature matching summed over the scales, not averaged", _step(
+            "* lambda_feat / len(pred)", "* lambda_feat")),
+        ("feature matching on the logits too", _step("for f in scale[:-1])", "for f in scale)")),
+        ("the G step with D's hinge (relu(1 - x)) instead of -x", _step(
+            "g_gan = sum(-scale[-1][:B].mean() for scale in pred) / len(pred)",
+            "g_gan = sum(F.relu(1 - scale[-1][:B]).mean() for scale in pred) / len(pred)")),
+        ("the losses returned as tensors", _step(
+            'return {"G_GAN": g_gan.item(), "G_feat": g_feat.item(), "D_fake": d_fake.item(), "D_real": d_real.item()}',
+            'return {"G_GAN": g_gan, "G_feat": g_feat, "D_fake": d_fake, "D_real": d_real}')),
+        ("real and fake pairs scored in two batches, real first", _step(
+            "pred = D(torch.cat([torch.cat([sem, fake], 1), torch.cat([sem, real], 1)], 0))",
+            "pred = [[torch.cat([r, f_]) for r, f_ in zip(sr, sf)] for sr, sf in zip(D(torch.cat([sem, real], 1)), "
+            "D(torch.cat([sem, fake], 1)))]")),
+    ],
+    "05-ex6-solution": [
+        ("ceil instead of floor", _size("(n + 2 * padding - kernel) // stride + 1",
+                                        "-(-(n + 2 * padding - kernel) // stride) + 1")),
+        ("padding 1", _size("n = conv(n, 4, 2, 2)  # the first conv", "n = conv(n, 4, 2, 1)")
+         .replace("n = conv(n, 4, 1 if layer == n_layers - 1 else 2, 2)", "n = conv(n, 4, 1 if layer == n_layers - 1 else 2, 1)")
+         .replace("sizes.append(conv(n, 4, 1, 2))", "sizes.append(conv(n, 4, 1, 1))")),
+        ("stride-1 convs keep the size", _size("(n + 2 * padding - kernel) // stride + 1",
+                                                "n if stride == 1 else (n + 2 * padding - kernel) // stride + 1")),
+        ("the pooling halves exactly", _size("n = conv(n, 3, 2, 1)  # the average pooling between scales", "n = n // 2")),
+        ("no pooling between the scales", _size("n = conv(n, 3, 2, 1)  # the average pooling between scales", "pass")),
+        ("every middle conv with stride 2", _size("1 if layer == n_layers - 1 else 2", "2")),
+        ("n_layers ignored (always 3)", _size("for layer in range(1, n_layers):", "for layer in range(1, 3):")
+         .replace("1 if layer == n_layers - 1 else 2", "1 if layer == 2 else 2")),
+        ("a list, not a tuple", _size("return tuple(sizes)", "return sizes")),
     ],
 }
