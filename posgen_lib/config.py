@@ -97,6 +97,12 @@ class ModelConfig:
     anyres_sampling: str = "bilinear"  # trunk feature at the pixel: "bilinear", or "unfold" (nearest cell's 3x3)
     anyres_residual: bool = False  # add to PosGen's head logits instead (last layer zero-initialised)
     anyres_offset: bool = False  # also read the offset in the trunk cell (LIIF); lets a GAN paint a cell grid
+    # The texture branch (posgen_lib.models.texture): a zero-mean residual from per-pixel value noise of
+    # anyres_noise_octaves octaves, modulated by the labels; 0 hidden units = no texture branch.
+    anyres_texture_hidden: int = 0
+    anyres_texture_embed: int = 16
+    anyres_noise_octaves: int = 4
+    anyres_texture: float = 1.0  # its amplitude t in [0, 1] when a render does not say (the operating point)
     # The discriminator of high-resolution patches in any-resolution training.
     patch_ndf: int = 32
     patch_n_layers: int = 3
@@ -143,6 +149,8 @@ class ModelConfig:
             raise ValueError(
                 f"num_upsampling_layers={self.num_upsampling_layers!r}: "
                 f"choose one of {sorted(UPSAMPLING_LAYERS)}")
+        if not 0 <= self.anyres_texture <= 1:
+            raise ValueError(f"anyres_texture={self.anyres_texture!r}: the texture amplitude must be in [0, 1]")
         if self.anyres_sampling not in ANYRES_SAMPLING:
             raise ValueError(f"anyres_sampling={self.anyres_sampling!r}: choose one of {', '.join(ANYRES_SAMPLING)}")
         if self.modulation not in MODULATIONS:

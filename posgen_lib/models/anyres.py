@@ -42,6 +42,12 @@ ablation arm of the experiment (docs/results.md):
   fitted the high-resolution targets better. Only this form has PosGen's head
   (``pixel_head``): a model carries only the parameters it reads.
 
+With ``anyres_texture_hidden`` > 0 the generator also has a texture branch
+(:mod:`.texture`): ``decode`` returns ``tanh(detail_p + t * tau_p)``, the head
+above as a faithful base plus a zero-mean, label-modulated texture from
+per-pixel noise, with the amplitude ``t`` of the query (``pg.render(...,
+texture=t)``; default ``anyres_texture``).
+
 Every pixel is still computed on its own: given the feature map and the label
 map, a pixel depends only on its inputs (the pixel-independence test covers
 this generator too). Training: :mod:`posgen_lib.train.anyres`, through the
@@ -63,8 +69,10 @@ from .generator import SPADETrunk
 from .interface import PixelQuery, features_at, label_grid_query
 from .pixel_head import PixelHead
 from .spade import init_weights
+from .texture import TextureHead, value_noise
 
 UNREAD_KEYS = "pixel_head."  # in files written when every any-resolution model carried PosGen's head
+TRAINED_WITH_A_FROZEN_BASE = ("detail", "texture")  # the modules that learn on a frozen trunk
 
 
 def cell_phase(coords: torch.Tensor, label_size: tuple[int, int]) -> torch.Tensor:
@@ -123,6 +131,10 @@ class AnyResGenerator(SPADETrunk):
             self.pixel_head = PixelHead(cfg.trunk_channels, cfg.head_feat_fourier, cfg.head_coord_fourier,
                                         cfg.head_hidden, cfg.head_coord_scale)
         self.detail = AnyResHead(cfg)
+        if cfg.anyres_texture_hidden:
+            self.texture = TextureHead(cfg.semantic_nc, cfg.anyres_noise_octaves, cfg.anyres_texture_embed,
+                                       cfg.anyres_texture_hidden)
+        self.textured = bool(cfg.anyres_texture_hidden)
         self.base_frozen = False
 
     def load_state_dict(self, state_dict, *args, **kwargs):
@@ -134,18 +146,18 @@ class AnyResGenerator(SPADETrunk):
         return super().load_state_dict(state_dict, *args, **kwargs)
 
     def freeze_base(self) -> "AnyResGenerator":
-        """Fix everything but the detail head (the trunk, and PosGen's head in the residual form): no gradients,
-        eval-mode normalization."""
+        """Fix everything but the detail and texture heads (the trunk, and PosGen's head in the residual form):
+        no gradients, eval-mode normalization."""
         self.base_frozen = True
         for name, p in self.named_parameters():
-            p.requires_grad_(name.startswith("detail."))
+            p.requires_grad_(name.startswith(TRAINED_WITH_A_FROZEN_BASE))
         return self.train(self.training)
 
     def train(self, mode: bool = True) -> "AnyResGenerator":
         super().train(mode)
         if self.base_frozen:  # a frozen trunk normalizes with its running statistics, as at inference
             for name, module in self.named_children():
-                if name != "detail":
+                if not name.startswith(TRAINED_WITH_A_FROZEN_BASE):
                     module.eval()
         return self
 
@@ -159,7 +171,9 @@ class AnyResGenerator(SPADETrunk):
             return neighbourhood[:, :, query.label_rows]
         return sample_at(neighbourhood, query.coords, mode="nearest")
 
-    def decode(self, feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:
+    def decode_parts(self, feat: torch.Tensor, query: PixelQuery) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(base logits, texture residual or None), each (B, 3, r, W): the detail head (over PosGen's logits
+        in the residual form) and the texture branch at the query's pixels."""
         if query.semantics is None:
             raise ValueError("the anyres generator reads the semantics at the output pixels: give the query "
                              "semantics (pg.render does, from labels= or the nearest-upsampled sem)")
@@ -167,14 +181,25 @@ class AnyResGenerator(SPADETrunk):
         coords = query.coords  # (2, r, W), or per image (B, 2, r, W)
         spacing = torch.as_tensor(query.spacing, dtype=coords.dtype, device=coords.device)
         spacing = spacing.view(-1, 1, 1, 2).expand(b, *coords.shape[-2:], 2)  # (B, r, W, 2)
-        delta = self.detail.forward_pixels(
-            _per_pixel(self.cell_features(feat, query), b), _per_pixel(query.semantics.to(feat.dtype), b),
+        semantics = _per_pixel(query.semantics.to(feat.dtype), b)  # (B, r, W, S)
+        base = self.detail.forward_pixels(
+            _per_pixel(self.cell_features(feat, query), b), semantics,
             _per_pixel(cell_phase(coords, tuple(feat.shape[-2:])), b) if self.cfg.anyres_offset else None, spacing,
-            _per_pixel(coords, b))  # (B, r, W, 3)
-        delta = delta.permute(0, 3, 1, 2)
-        if not self.cfg.anyres_residual:
-            return torch.tanh(delta)
-        return torch.tanh(self.pixel_head.logits(features_at(feat, query), coords) + delta)
+            _per_pixel(coords, b)).permute(0, 3, 1, 2)  # (B, 3, r, W)
+        if self.cfg.anyres_residual:
+            base = self.pixel_head.logits(features_at(feat, query), coords) + base
+        if not self.textured:
+            return base, None
+        position = _per_pixel(label_positions(coords, tuple(feat.shape[-2:])), b) / spacing  # (B, r, W, 2): pixels
+        noise = value_noise(position, query.noise_seed or 0, self.cfg.anyres_noise_octaves)  # (B, r, W, octaves)
+        return base, self.texture.forward_pixels(noise, semantics).permute(0, 3, 1, 2)
+
+    def decode(self, feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:
+        base, texture = self.decode_parts(feat, query)
+        if texture is None:
+            return torch.tanh(base)
+        amount = self.cfg.anyres_texture if query.texture is None else query.texture
+        return torch.tanh(base + amount * texture)
 
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
                 noise_seed: int | None = None) -> torch.Tensor:

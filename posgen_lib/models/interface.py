@@ -64,6 +64,8 @@ class PixelQuery:
     spacing: tuple[float, float] = (1.0, 1.0)
     label_rows: slice | None = None
     semantics: torch.Tensor | None = None
+    texture: float | None = None  # amplitude of a texture branch, in [0, 1] (None: the model's default)
+    noise_seed: int | None = None  # the seed of a texture branch's noise (None: 0)
 
 
 class Generator(nn.Module):
@@ -73,6 +75,7 @@ class Generator(nn.Module):
     any_size: ClassVar[bool] = False  # has decode(): renders any size and window pixel by pixel
     reads_labels: ClassVar[bool] = False  # decode() reads the semantics at the output resolution
     conv_output: ClassVar[bool] = False  # the image is tanh(conv_img(features)), a 3x3 conv (the SPADE baseline)
+    textured: bool = False  # decode_parts() splits the output into a faithful base and a texture residual
 
     cfg: ModelConfig
 
@@ -85,6 +88,11 @@ class Generator(nn.Module):
     def decode(self, feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:
         """RGB in [-1, 1] (B, 3, r, W) of the output pixels ``query`` describes."""
         raise TypeError(not_any_size(self))
+
+    def decode_parts(self, feat: torch.Tensor, query: PixelQuery) -> tuple[torch.Tensor, torch.Tensor]:
+        """For a ``textured`` generator: (base logits, texture residual), each (B, 3, r, W), with
+        ``decode = tanh(base + t * texture)`` for the query's amplitude t."""
+        raise TypeError(f"the {self.kind} generator has no texture branch")
 
     def forward(self, sem: torch.Tensor, z: torch.Tensor | None = None,
                 noise_seed: int | None = None) -> torch.Tensor:

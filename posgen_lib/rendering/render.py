@@ -20,12 +20,18 @@ labels' coordinate frame ([-1, 1] spans the label map's pixel centres).
 Rendering a window at the same pixel spacing as a full render reproduces that
 region of the full render.
 
-``labels=``: semantics at a higher resolution than ``sem`` (the same scene's
-label map at, say, 4x, through :func:`posgen_lib.data.to_semantics`), for
-generators that read the label map at the output resolution
-(``G.reads_labels``, the any-resolution PosGen). Each output pixel takes the
-nearest label pixel. Without it those generators read ``sem`` itself, nearest
-upsampled. Other generators refuse it (they could not use it).
+``labels=``: the same scene's label map at a higher resolution than ``sem``,
+for generators that read the label map at the output resolution
+(``G.reads_labels``, the any-resolution PosGen): semantics through
+:func:`posgen_lib.data.to_semantics`, or a :class:`LabelMap` (ids, for large
+maps: the semantics of a band are built when the band needs them). It shows
+the same frame as ``sem`` at a common scale s >= 1 (:func:`~posgen_lib.grid.is_scaled_size`:
+128x256 or 106x211 for 32x64 labels, not a stretched 256x256), whatever the
+output size and window: each output pixel takes the nearest label pixel.
+Without it those generators read ``sem`` itself, nearest upsampled. Other
+generators refuse it (they could not use it), and so does a label map of
+another frame. (:func:`~posgen_lib.rendering.upscale`'s image-space methods
+need it at the output size itself, the case s = the output's scale.)
 
 Requests above :data:`MAX_OUTPUT_PIXELS` per image are refused before anything
 is allocated; render a window instead, or pass a larger ``max_output_pixels``.
@@ -34,10 +40,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import torch
 
-from ..grid import FULL_WINDOW, coordinate_grid, output_size, pixel_spacing, sample_at
+from ..data.labels import get_label_set
+from ..data.transforms import instance_edges, to_semantics
+from ..grid import FULL_WINDOW, coordinate_grid, is_scaled_size, output_size, pixel_spacing, sample_at
 from ..models.interface import Generator, PixelQuery, not_any_size
 
 DEFAULT_CHUNK_PIXELS = 1 << 13  # pixels per band: one 64x128 image; ~13 MB of head activations for the synthetic preset
@@ -67,6 +76,81 @@ def check_output_pixels(height: int, width: int, limit: int = MAX_OUTPUT_PIXELS)
                          "the limit")
 
 
+def check_semantics(G: Generator, sem) -> torch.Tensor:
+    """``sem`` as float semantics in ``G``'s dtype, or a ValueError that names what it is instead
+    (label ids, a wrong number of channels)."""
+    if not isinstance(sem, torch.Tensor) or sem.dim() != 4:
+        raise ValueError(f"sem must be semantics (B, S, H, W) from pg.data.to_semantics, got "
+                         f"{tuple(sem.shape) if isinstance(sem, torch.Tensor) else type(sem).__name__}")
+    if not sem.is_floating_point():
+        raise ValueError(f"sem is a {sem.dtype} tensor, but semantics are float one-hot maps; pass label ids "
+                         "through pg.data.to_semantics(label, instance, label_set) first")
+    if sem.shape[1] != G.cfg.semantic_nc:
+        raise ValueError(f"sem has {sem.shape[1]} channels, but the {G.kind} generator reads "
+                         f"{G.cfg.semantic_nc}; build it with pg.data.to_semantics for the model's label set")
+    return sem.to(next(G.parameters()).dtype)
+
+
+@dataclass
+class LabelMap:
+    """A label map kept as ids, not one-hot semantics (``labels=`` of :func:`render`).
+
+    The band loop builds the semantics of only the pixels it samples (:meth:`at`),
+    so a 4096x4096 map costs a float plane of ids (and one of instance edges, when
+    there is an instance map), 64 MiB each, instead of a one-hot plane per class
+    (over 2 GiB for Cityscapes' 35 classes). ``ids`` (B, 1, H, W) float label ids
+    (exact below 2^24); ``edges`` (B, 1, H, W) instance edges or None (then the
+    edge channel is zero, as :func:`to_semantics` makes it without instances).
+    """
+
+    ids: torch.Tensor
+    edges: torch.Tensor | None
+    label_set: str
+    use_instance: bool
+
+    @classmethod
+    def from_ids(cls, label: torch.Tensor, instance: torch.Tensor | None, label_set: str,
+                 use_instance: bool) -> "LabelMap":
+        """From (H, W) integer label ids and instance ids (or None), as :func:`to_semantics` takes them."""
+        edges = instance_edges(instance[None, None]) if use_instance and instance is not None else None
+        return cls(label[None, None].float(), edges, label_set, use_instance)
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(B, S, H, W) of the semantics this map stands for."""
+        b, _, h, w = self.ids.shape
+        return b, get_label_set(self.label_set).semantic_channels + self.use_instance, h, w
+
+    def at(self, coords: torch.Tensor) -> torch.Tensor:
+        """The semantics (B, S, r, W) at pixel centres ``coords`` (2, r, W): the nearest label pixel's."""
+        ids = sample_at(self.ids, coords.to(self.ids.dtype), mode="nearest").long()
+        sem = to_semantics(ids, None, self.label_set, self.use_instance)
+        if self.edges is not None:
+            sem[:, -1:] = sample_at(self.edges, coords.to(self.edges.dtype), mode="nearest")
+        return sem
+
+
+def check_labels(labels, sem: torch.Tensor, name: str = "labels=") -> None:
+    """ValueError unless ``labels`` (semantics or a :class:`LabelMap`) are semantics of ``sem``'s kind showing
+    the same frame at a scale s >= 1 (the module docstring); ``name`` says where they came from."""
+    shape = tuple(labels.shape)
+    if len(shape) != 4 or shape[:2] != tuple(sem.shape[:2]):
+        raise ValueError(f"{name} must be semantics {(sem.shape[0], sem.shape[1], 'H', 'W')} like sem, "
+                         f"got {shape}")
+    if not is_scaled_size(tuple(sem.shape[-2:]), shape[-2:]):
+        (h, w), (height, width) = sem.shape[-2:], shape[-2:]
+        raise ValueError(f"{name} is {height}x{width}, which is not the {h}x{w} label map's frame at a scale "
+                         f">= 1 (e.g. {4 * h}x{4 * w} at 4x); give the same scene's label map at a higher "
+                         "resolution, not a stretched or smaller one")
+
+
+def labels_at(labels, coords: torch.Tensor) -> torch.Tensor:
+    """Semantics of ``labels`` (semantics or a :class:`LabelMap`) at pixel centres ``coords``, nearest."""
+    if isinstance(labels, LabelMap):
+        return labels.at(coords)
+    return sample_at(labels, coords, mode="nearest")
+
+
 def bands(height: int, width: int, batch: int, max_chunk_pixels: int = DEFAULT_CHUNK_PIXELS) -> Iterator[slice]:
     """Row slices covering ``height`` rows, each band holding at most ``max_chunk_pixels`` pixels of the batch."""
     if max_chunk_pixels < 1:
@@ -78,33 +162,39 @@ def bands(height: int, width: int, batch: int, max_chunk_pixels: int = DEFAULT_C
 
 @torch.no_grad()
 def render(G: Generator, sem: torch.Tensor, scale: float | None = None, size: tuple[int, int] | None = None,
-           window=FULL_WINDOW, z: torch.Tensor | None = None, labels: torch.Tensor | None = None,
+           window=FULL_WINDOW, z: torch.Tensor | None = None, labels: torch.Tensor | LabelMap | None = None,
            max_chunk_pixels: int = DEFAULT_CHUNK_PIXELS,
-           max_output_pixels: int = MAX_OUTPUT_PIXELS, noise_seed: int | None = None) -> torch.Tensor:
+           max_output_pixels: int = MAX_OUTPUT_PIXELS, noise_seed: int | None = None,
+           texture: float | None = None) -> torch.Tensor:
     """Render ``G`` on semantics ``sem`` (B, S, h, w) at any size -> (B, 3, H, W) in [-1, 1].
 
     Give ``scale`` (e.g. 2.5, or 0.5) or ``size=(H, W)``; default scale 1.
     ``window`` selects a sub-rectangle; ``labels`` (B, S, H', W') are finer
-    semantics for generators that read them; ``max_chunk_pixels`` bounds the
+    semantics (or a :class:`LabelMap`) of the same frame for generators that read them; ``max_chunk_pixels`` bounds the
     band size; requests above ``max_output_pixels`` (per image) are refused.
     ``noise_seed`` picks the noise maps of a generator with noise inputs (the same
-    seed gives the same image at every size and window; default 0).
+    seed gives the same image at every size and window; default 0). ``texture``
+    in [0, 1] is the amplitude of a textured generator's texture (0: its faithful
+    base; default: the model's operating point, ``cfg.anyres_texture``).
     """
     if not G.any_size:
         raise TypeError(not_any_size(G))
+    sem = check_semantics(G, sem)
     if scale is None and size is None:
         scale = 1.0
     label_size = tuple(sem.shape[-2:])
     height, width = output_size(label_size, scale, size)
     check_output_pixels(height, width, max_output_pixels)
     window = check_window(window)
+    if texture is not None and not (G.textured and 0 <= texture <= 1):
+        raise ValueError(f"texture={texture!r}: " + ("must be in [0, 1]" if G.textured else
+                         f"the {G.kind} generator has no texture branch (an any-resolution model trained with "
+                         "one has)"))
     if labels is not None:
         if not G.reads_labels:
             raise ValueError(f"labels=: the {G.kind} generator does not read the label map at the output "
                              "resolution; render without labels=, or use an any-resolution (anyres) model")
-        if labels.dim() != 4 or labels.shape[:2] != sem.shape[:2]:
-            raise ValueError(f"labels= must be semantics {(sem.shape[0], sem.shape[1], 'H', 'W')} like sem, "
-                             f"got {tuple(labels.shape)}")
+        check_labels(labels, sem)
 
     feat = G.features(sem, z, noise_seed)  # (B, C, h, w)
     batch = feat.shape[0]
@@ -117,7 +207,7 @@ def render(G: Generator, sem: torch.Tensor, scale: float | None = None, size: tu
         coords = coordinate_grid((height, width), window, feat.device, dtype, rows)  # (2, r, W)
         semantics = None
         if G.reads_labels:
-            semantics = sem[:, :, rows] if on_label_grid and labels is None else sample_at(hr, coords, mode="nearest")
-        query = PixelQuery(coords, spacing, rows if on_label_grid else None, semantics)
+            semantics = sem[:, :, rows] if on_label_grid and labels is None else labels_at(hr, coords)
+        query = PixelQuery(coords, spacing, rows if on_label_grid else None, semantics, texture, noise_seed)
         out[:, :, rows] = G.decode(feat, query)
     return out

@@ -13,6 +13,13 @@ after Chai et al., ECCV 2022). A step::
            + lambda_rec         * |y - y_true|_1                          reconstruction
            + lambda_patch_gan   * hinge_G(D_patch(patch semantics, y))    texture
            + lambda_consistency * |avgpool_k(y_sub) - img|_1             area averages = the 1x output
+
+A textured generator (``anyres_texture_hidden`` > 0, :mod:`posgen_lib.models.texture`)
+splits ``y`` into a faithful base ``b = tanh(base)`` and ``y_t = tanh(base + tau)``:
+the reconstruction and consistency terms read ``b`` (so the base stays the
+conditional median that L1 trains), the patch discriminator reads ``y_t`` with
+the base detached (so the GAN trains the texture and nothing else), and the
+noise of ``tau`` is drawn anew every step.
     L_D    = [SPADE's D loss at 1x] + hinge_D(D_patch(real patches), D_patch(y))
 
 ``y_sub`` renders, for each image, a block of 1x pixels at k x k sub-pixel
@@ -94,7 +101,8 @@ class ImageAndPixels(nn.Module):
     """One trunk pass of ``G``, decoded at the labels' own pixels and at the pixels of each query.
 
     ``forward(sem, z, queries) -> (image (B, 3, h, w), [G.decode(feat, q) for q in queries])``, through
-    the generator interface alone. It is a module so that the trainer can wrap it, as it wraps ``G``
+    the generator interface alone; for a textured generator the image is its base (texture 0) and each
+    query gives ``G.decode_parts(feat, q)``, the base logits and the texture. It is a module so that the trainer can wrap it, as it wraps ``G``
     itself for other objectives: DistributedDataParallel synchronizes gradients only of what runs
     inside a wrapped module's ``forward``.
     """
@@ -105,8 +113,22 @@ class ImageAndPixels(nn.Module):
 
     def forward(self, sem: torch.Tensor, z: torch.Tensor | None, queries: list[PixelQuery]):
         feat = self.G.features(sem, z)  # (B, C, h, w)
-        image = self.G.decode(feat, label_grid_query(feat, sem))  # (B, 3, h, w): G(sem, z)
-        return image, [self.G.decode(feat, q) for q in queries]
+        grid = label_grid_query(feat, sem)
+        if not self.G.textured:
+            return self.G.decode(feat, grid), [self.G.decode(feat, q) for q in queries]  # image: G(sem, z)
+        image = torch.tanh(self.G.decode_parts(feat, grid)[0])  # (B, 3, h, w): the faithful base at 1x
+        return image, [self.G.decode_parts(feat, q) for q in queries]  # (base logits, texture) per query
+
+
+def faithful_and_judged(pixels) -> tuple[torch.Tensor, torch.Tensor]:
+    """(what the reconstruction and consistency terms see, what the patch discriminator sees) of decoded
+    pixels: the same image for a plain generator; for a textured one (base logits, texture), the base alone
+    and the base with its texture added, the base detached, so that the L1 terms train the base and the
+    discriminator trains the texture and nothing else."""
+    if isinstance(pixels, torch.Tensor):
+        return pixels, pixels
+    base, texture = pixels
+    return torch.tanh(base), torch.tanh(base.detach() + texture)
 
 
 def start_from(G: Generator, spec: str, freeze: bool) -> None:
@@ -202,26 +224,28 @@ class AnyResObjective(Objective):
         t = self.t
         count = extra["patch_label"].shape[1]
         query, patch_sem = self.patch_query(extra, tuple(sem.shape[-2:]))
+        query.noise_seed = int(torch.randint(2**30, ()))  # a new texture sample every step (from the saved RNG)
         queries = [query]
         if t.lambda_consistency > 0:
             generator = torch.Generator().manual_seed(int(extra["patch_scale"].sum() * 1e4))
             sub_query, k, (top, left, n) = self.consistency_query(sem, extra["patch_scale"], generator)
             queries.append(sub_query)
         fake, rendered = G(sem, None, queries)  # ImageAndPixels: (B, 3, h, w) and the queried pixels
+        rendered = [faithful_and_judged(r) for r in rendered]
         losses = self.base.losses_for_fake(D, sem, fake, real) if self.trains_trunk else {}
-        fake_patches = one_by_one(rendered[0], count)  # (B*K, 3, P, P)
+        fake_patches, judged = (one_by_one(x, count) for x in rendered[0])  # (B*K, 3, P, P) each
         real_patches = extra["patch_image"].flatten(0, 1)
         if t.lambda_rec > 0:
             losses["G_rec"] = F.l1_loss(fake_patches.float(), real_patches.float()) * t.lambda_rec
         if t.lambda_patch_gan > 0:
-            pred = D(torch.cat([patch_sem, fake_patches], 1), patch=True)
+            pred = D(torch.cat([patch_sem, judged], 1), patch=True)
             losses["G_patch"] = gan_loss(pred, True, t.gan_mode, for_discriminator=False) * t.lambda_patch_gan
         if t.lambda_consistency > 0:
-            averaged = F.avg_pool2d(rendered[1].float(), k)  # (B, 3, n, n): k x k averages on 1x pixels
+            averaged = F.avg_pool2d(rendered[1][0].float(), k)  # (B, 3, n, n): k x k averages on 1x pixels
             target = fake[:, :, top:top + n, left:left + n].float()
             losses["G_consistency"] = F.l1_loss(averaged, target) * t.lambda_consistency
         return {name: v.float() for name, v in losses.items()}, {
-            "image": fake, "patches": fake_patches, "patch_sem": patch_sem, "real_patches": real_patches}
+            "image": fake, "patches": judged, "patch_sem": patch_sem, "real_patches": real_patches}
 
     def discriminator_losses(self, D, sem, real, fakes: dict, extra: dict | None = None) -> dict:
         losses = {}

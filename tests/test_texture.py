@@ -1,0 +1,111 @@
+"""Any-resolution PosGen's texture branch: value noise, a zero-mean odd residual, the amplitude knob, training."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import torch
+
+import posgen_lib as pg
+from posgen_lib.grid import FULL_WINDOW, coordinate_grid, pixel_spacing
+from posgen_lib.models.interface import PixelQuery
+from posgen_lib.models.registry import build_generator
+from posgen_lib.models.texture import TextureHead, lattice_values, value_noise
+from posgen_lib.train.anyres import faithful_and_judged
+
+
+def textured(**model):
+    cfg = pg.preset("tiny")
+    cfg.model = dataclasses.replace(cfg.model, generator="anyres", anyres_texture_hidden=16, **model)
+    G = build_generator(cfg.validate().model).eval()
+    torch.nn.init.normal_(G.texture.fc2.weight)  # a visible texture (a fresh branch is faint)
+    return G, cfg
+
+
+def semantics(cfg, scale: int = 1):
+    h, w = cfg.model.image_size
+    label = torch.randint(0, 35, (1, h // 4, w // 4)).repeat_interleave(4 * scale, 1).repeat_interleave(4 * scale, 2)
+    return pg.data.to_semantics(label, label, "cityscapes")
+
+
+def test_value_noise_is_a_function_of_the_position_and_the_seed():
+    pos = torch.tensor([[3.0, 5.0], [3.5, 5.0], [3.0, 5.0]])
+    a, b = value_noise(pos, 0, 3), value_noise(pos, 1, 3)
+    assert torch.equal(a[0], a[2]) and not torch.equal(a[0], b[0])
+    # octave 0 at integer positions is the lattice value itself; between them, the blend
+    corner = lattice_values(torch.tensor([3, 4]), torch.tensor([5, 5]), 0, 0)
+    assert torch.allclose(a[0, 0].double(), corner[0]) and torch.allclose(a[1, 0].double(), corner.mean())
+    many = value_noise(torch.rand(20000, 2) * 5000, 0, 4)
+    assert many.abs().max() <= 1 and many.mean(0).abs().max() < 0.02  # symmetric around 0
+
+
+def test_the_texture_is_odd_in_the_noise_so_its_mean_is_zero():
+    head = TextureHead(semantic_nc=5, octaves=4, embed=8, hidden=16)
+    noise, sem = torch.randn(7, 4), torch.eye(5)[torch.randint(0, 5, (7,))]
+    assert torch.allclose(head.forward_pixels(noise, sem), -head.forward_pixels(-noise, sem), atol=1e-6)
+
+
+def test_the_knob_goes_from_the_faithful_base_to_the_full_texture():
+    G, cfg = textured()
+    sem, hr = semantics(cfg), semantics(cfg, 4)
+    with torch.no_grad():
+        feat = G.features(sem)
+        coords = coordinate_grid(hr.shape[-2:])
+        spacing = pixel_spacing(tuple(sem.shape[-2:]), tuple(hr.shape[-2:]), FULL_WINDOW)
+        query = PixelQuery(coords, spacing, None, hr)
+        base, tau = G.decode_parts(feat, query)
+        assert torch.allclose(pg.render(G, sem, scale=4, labels=hr, texture=0), torch.tanh(base), atol=1e-5)
+        full = pg.render(G, sem, scale=4, labels=hr, texture=1)
+        assert torch.allclose(full, torch.tanh(base + tau), atol=1e-5)
+        half = pg.render(G, sem, scale=4, labels=hr, texture=0.5)
+        assert torch.allclose(half, torch.tanh(base + 0.5 * tau), atol=1e-5)
+        assert torch.equal(pg.render(G, sem, scale=4, labels=hr), full)  # the default: cfg.anyres_texture = 1
+        other = pg.render(G, sem, scale=4, labels=hr, texture=1, noise_seed=7)
+        assert not torch.allclose(other, full) and torch.allclose(
+            pg.render(G, sem, scale=4, labels=hr, texture=0, noise_seed=7), torch.tanh(base), atol=1e-5)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        pg.render(G, sem, scale=2, texture=1.5)
+    plain = build_generator(dataclasses.replace(cfg.model, anyres_texture_hidden=0))
+    with pytest.raises(ValueError, match="no texture branch"):
+        pg.render(plain.eval(), sem, scale=2, texture=0.5)
+
+
+def test_textured_pixels_are_independent_and_windows_repeat_the_full_render():
+    G, cfg = textured()
+    sem, hr = semantics(cfg), semantics(cfg, 4)
+    with torch.no_grad():
+        full = pg.render(G, sem, scale=4, labels=hr, texture=1, noise_seed=3, max_chunk_pixels=1 << 20)
+        banded = pg.render(G, sem, scale=4, labels=hr, texture=1, noise_seed=3, max_chunk_pixels=300)
+        h, w = full.shape[-2:]
+        xs, ys = torch.linspace(-1, 1, w), torch.linspace(-1, 1, h)
+        window = pg.render(G, sem, size=(h - 40, w - 70), window=(xs[70].item(), ys[40].item(), 1, 1), labels=hr,
+                           texture=1, noise_seed=3)
+    assert torch.allclose(full, banded, atol=1e-6)
+    assert torch.allclose(window, full[:, :, 40:, 70:], atol=1e-4)
+
+
+def test_the_discriminator_trains_the_texture_and_l1_trains_the_base():
+    G, cfg = textured()
+    G.train()
+    feat = G.features(semantics(cfg))
+    hr = semantics(cfg, 2)
+    query = PixelQuery(coordinate_grid(hr.shape[-2:]), (0.5, 0.5), None, hr, noise_seed=1)
+    faithful, judged = faithful_and_judged(G.decode_parts(feat, query))
+    judged.mean().backward(retain_graph=True)  # stands for the patch GAN's term
+    assert all(p.grad is None or not p.grad.any() for p in G.detail.parameters())
+    assert any(p.grad is not None and p.grad.any() for p in G.texture.parameters())
+    G.zero_grad()
+    faithful.mean().backward()  # stands for the reconstruction term
+    assert all(p.grad is None or not p.grad.any() for p in G.texture.parameters())
+
+
+def test_a_textured_model_trains_saves_and_loads(tmp_path):
+    cfg = pg.preset("tiny")
+    cfg.model = dataclasses.replace(cfg.model, generator="anyres", anyres_texture_hidden=8, anyres_texture=0.5)
+    cfg.train.steps = 2
+    result = pg.train.train(cfg, tmp_path / "run", progress=False)
+    assert {"G_rec", "G_patch", "D_patch_fake"} <= set(result.log[-1])
+    G, saved, _ = pg.models.registry.load_generator(tmp_path / "run" / "model.pt")
+    assert G.textured and saved.model.anyres_texture == 0.5
+    with pytest.raises(ValueError, match="amplitude"):
+        dataclasses.replace(cfg.model, anyres_texture=2.0).validate()
