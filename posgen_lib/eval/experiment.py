@@ -160,7 +160,7 @@ def cache_key(cfg: Config) -> dict:
     behaviour) leaves every cached model valid."""
     key, defaults = recipe(cfg), Config().to_dict()
     key = {section: {k: v for k, v in values.items() if v != defaults[section].get(k, object())}
-           for section, values in key.items()}
+           if isinstance(values, dict) else values for section, values in key.items()}
     if cfg.train.anyres_init:  # the file's place does not matter, the model in it does: its recipe folder
         key["train"]["anyres_init"] = Path(cfg.train.anyres_init).parent.name
     return key
