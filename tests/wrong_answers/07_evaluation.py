@@ -22,6 +22,34 @@ _TRACE_ROOT = '''
     trace_root = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0).sqrt().sum()
 '''
 
+_KID = """
+def kid(real, fake):
+    {cast}
+    m, n, d = x.shape[0], y.shape[0], x.shape[1]
+    k_xx, k_yy, k_xy = (({kernel}) for a, b in ((x, x), (y, y), (x, y)))
+    within = {within}
+    return {ret}
+"""
+
+
+def _kid(cast="x, y = real.double(), fake.double()", kernel="(a @ b.T / d + 1) ** 3",
+         within="(k_xx.sum() - k_xx.diagonal().sum()) / (m * (m - 1)) + (k_yy.sum() - k_yy.diagonal().sum()) / (n * (n - 1))",
+         cross="2 * k_xy.mean()", ret=None) -> str:
+    return _KID.format(cast=cast, kernel=kernel, within=within, ret=ret or f"float(within - {cross})")
+
+
+_TEX = """
+def texture_psnr(var_fake, var_real):
+    textured = {factor} * math.log10({range_} ** 2 / ({textured}))
+    flat = {factor} * math.log10({range_} ** 2 / ({flat}))
+    return float(textured), float(flat)
+"""
+
+
+def _tex(range_="2", textured="var_fake + var_real", flat="var_real", factor="10") -> str:
+    return _TEX.format(range_=range_, textured=textured, flat=flat, factor=factor)
+
+
 _PEAK_OK = '''
 
 def psnr_peak(rows):
@@ -63,6 +91,16 @@ WRONG = {
     rows = confusion.sum(1)
     present = rows > 0
     return float((tp[present] / rows[present]).mean()), float(tp.sum() / confusion.sum())
+'''),
+        ("only classes present in the predictions count", _MIOU_HEAD + '''
+    union = confusion.sum(0) + confusion.sum(1) - tp
+    present = confusion.sum(0) > 0
+    return float((tp[present] / union[present]).mean()), float(tp.sum() / confusion.sum())
+'''),
+        ("classes with a true positive only (IoU 0 classes dropped)", _MIOU_HEAD + '''
+    union = confusion.sum(0) + confusion.sum(1) - tp
+    present = tp > 0
+    return float((tp[present] / union[present]).mean()) if present.any() else 0.0, float(tp.sum() / confusion.sum())
 '''),
         ("only classes present in the labels count", _MIOU_HEAD + '''
     union = confusion.sum(0) + confusion.sum(1) - tp
@@ -163,5 +201,24 @@ def psnr_peak(rows):
 def psnr_peak(rows):
     return max(rows, key=lambda row: row["sharpness"])["sigma"]
 '''),
+    ],
+    "07-ex4-solution": [
+        ("the biased estimate: the diagonal kept", _kid(within="k_xx.mean() + k_yy.mean()")),
+        ("the kernel without the division by d", _kid(kernel="(a @ b.T + 1) ** 3")),
+        ("a quadratic kernel", _kid(kernel="(a @ b.T / d + 1) ** 2")),
+        ("the cross term counted once", _kid(cross="k_xy.mean()")),
+        ("within-set sums divided by m^2 (diagonal removed)", _kid(
+            within="(k_xx.sum() - k_xx.diagonal().sum()) / (m * m) + (k_yy.sum() - k_yy.diagonal().sum()) / (n * n)")),
+        ("a linear kernel: the distance between the means", _kid(kernel="a @ b.T / d")),
+        ("a 0-dim tensor returned", _kid(ret="within - 2 * k_xy.mean()")),
+    ],
+    "07-ex5-solution": [
+        ("the data range taken as 1", _tex(range_="1")),
+        ("the generator's texture forgotten: MSE = v_real", _tex(textured="var_real")),
+        ("standard deviations added instead of variances", _tex(textured="(var_fake ** 0.5 + var_real ** 0.5) ** 2")),
+        ("the flat painting's error taken as the generator's texture", _tex(flat="var_fake")),
+        ("20 log10 (amplitude dB)", _tex(factor="20")),
+        ("tensors returned", _tex().replace("return float(textured), float(flat)",
+                                             "return torch.tensor(textured), torch.tensor(flat)")),
     ],
 }

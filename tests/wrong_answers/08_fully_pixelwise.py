@@ -41,6 +41,45 @@ return torch.stack(out)
 
 _LARGEST = "(after - before).abs().amax(dim=1)[0]"  # the right measure, for the cases wrong elsewhere
 
+_DECODE = r'''
+def pixelwise_decode(e: torch.Tensor, coords: torch.Tensor, p: dict) -> torch.Tensor:
+    """The modulated per-pixel MLP on e (B, E, h, w) read bilinearly at coords (2, H, W) -> RGB (B, 3, H, W)."""
+    batch = e.shape[0]
+    height, width = coords.shape[1:]
+    grid = coords.permute(1, 2, 0).unsqueeze(0).expand(batch, -1, -1, -1)  # (B, H, W, 2), (x, y) last
+    e_p = F.grid_sample(e, grid, mode="bilinear", align_corners=True)  # (B, E, H, W)
+    e_p = e_p.permute(0, 2, 3, 1)  # (B, H, W, E): one row per pixel
+    c = coords.permute(1, 2, 0)  # (H, W, 2)
+    h = torch.cat([c, torch.sin(c @ p["W_c"].T + p["b_c"])], dim=-1).expand(batch, -1, -1, -1)  # (B, H, W, 2 + G)
+    mod = (e_p @ p["W_m"].T + p["b_m"]).chunk(2 * len(p["W"]), dim=-1)  # gamma_1, beta_1, gamma_2, ...
+    for l, (weight, bias) in enumerate(zip(p["W"], p["b"])):
+        h = F.leaky_relu((1 + mod[2 * l]) * (h @ weight.T + bias) + mod[2 * l + 1], 0.2)
+    return torch.tanh(h @ p["W_out"].T + p["b_out"]).permute(0, 3, 1, 2)  # (B, 3, H, W)
+'''
+_COLUMNS = r'''
+def affected_columns(col: int, r: int, width: int, dilations=(1, 2, 1)) -> tuple[int, int]:
+    """(first, last) output column whose context code can change when label column `col` changes."""
+    cells = width // r
+    reach = sum(dilations)  # a 3x3 conv with dilation d reaches d cells to each side
+    lo, hi = max(col // r - reach, 0), min(col // r + reach, cells - 1)  # the cells that can change
+    # x reads ceil(u) >= lo  <=>  u > lo - 1  <=>  x > r (lo - 1/2) - 1/2 (or x >= 0 when lo is the first cell)
+    first = 0 if lo == 0 else math.floor(r * (lo - 0.5) - 0.5) + 1
+    # x reads floor(u) <= hi  <=>  u < hi + 1  <=>  x < r (hi + 3/2) - 1/2 (or up to the last column)
+    last = width - 1 if hi == cells - 1 else math.ceil(r * (hi + 1.5) - 0.5) - 1
+    return first, last
+'''
+
+
+def _decode(old: str, new: str) -> str:
+    assert old in _DECODE, old
+    return _DECODE.replace(old, new)
+
+
+def _columns(old: str, new: str) -> str:
+    assert old in _COLUMNS, old
+    return _COLUMNS.replace(old, new)
+
+
 WRONG = {
     "08-ex1-solution": [
         ("no divisibility check (avg_pool2d silently drops the remainder)",
@@ -97,6 +136,9 @@ if not (change >= threshold).any():
 row, col = divmod(int(change.argmax()), change.shape[1])
 return max(abs(row - pixel[0]), abs(col - pixel[1]))
 ''')),
+        ("a 0-dim tensor returned", radius(_NEAR + '''
+return torch.maximum((rows - pixel[0]).abs(), (cols - pixel[1]).abs()).max()
+''')),
         ("half the bounding box of the changed pixels", radius(_NEAR + '''
 return int(max(rows.max() - rows.min(), cols.max() - cols.min())) // 2
 ''')),
@@ -120,5 +162,42 @@ return int(torch.maximum((rows - centre[0]).abs(), (cols - centre[1]).abs()).max
         ("only the first colour channel", _maps_with("(after - before).abs()[0, 0]")),
         ("the change at the edited pixel, broadcast", _maps_with(
             "(after - before).abs().amax(dim=1)[0, pixel[0], pixel[1]].expand(label.shape)")),
+    ],
+    "08-ex4-solution": [
+        ("align_corners=False sampling", _decode('align_corners=True', 'align_corners=False')),
+        ("nearest sampling of the embedding", _decode('mode="bilinear"', 'mode="nearest"')),
+        ("x and y swapped in the grid", _decode("grid = coords.permute(1, 2, 0)", "grid = coords.flip(0).permute(1, 2, 0)")),
+        ("no 1 + in the modulation", _decode("(1 + mod[2 * l])", "mod[2 * l]")),
+        ("gamma and beta taken as the first and second half of all values", _decode(
+            "mod[2 * l]) * (h @ weight.T + bias) + mod[2 * l + 1]",
+            "mod[l]) * (h @ weight.T + bias) + mod[len(p[\"W\"]) + l]")),
+        ("the coordinates left out of h_0", _decode(
+            "h = torch.cat([c, torch.sin(c @ p[\"W_c\"].T + p[\"b_c\"])], dim=-1)",
+            "h = torch.cat([0 * c, torch.sin(c @ p[\"W_c\"].T + p[\"b_c\"])], dim=-1)")),
+        ("ReLU instead of LeakyReLU", _decode("F.leaky_relu((1 + mod[2 * l]) * (h @ weight.T + bias) + mod[2 * l + 1], 0.2)",
+                                               "F.relu((1 + mod[2 * l]) * (h @ weight.T + bias) + mod[2 * l + 1])")),
+        ("the modulation added after the activation", _decode(
+            "h = F.leaky_relu((1 + mod[2 * l]) * (h @ weight.T + bias) + mod[2 * l + 1], 0.2)",
+            "h = (1 + mod[2 * l]) * F.leaky_relu(h @ weight.T + bias, 0.2) + mod[2 * l + 1]")),
+        ("no tanh at the end", _decode("torch.tanh(h @ p[\"W_out\"].T + p[\"b_out\"])", "(h @ p[\"W_out\"].T + p[\"b_out\"])")),
+    ],
+    "08-ex5-solution": [
+        ("reach = number of convs (dilations ignored)", _columns("reach = sum(dilations)", "reach = len(dilations)")),
+        ("reach = 2 x sum of dilations (the kernel width)", _columns("reach = sum(dilations)", "reach = 2 * sum(dilations)")),
+        ("the changed cells not clamped to the grid", _columns(
+            "lo, hi = max(col // r - reach, 0), min(col // r + reach, cells - 1)", "lo, hi = col // r - reach, col // r + reach")),
+        ("whole cells only: columns r lo .. r (hi + 1) - 1", _columns(
+            "    return first, last", "    return lo * r, (hi + 1) * r - 1")),
+        ("the align_corners=True picture of the upsampling", _columns(
+            "first = 0 if lo == 0 else math.floor(r * (lo - 0.5) - 0.5) + 1",
+            "first = 0 if lo == 0 else math.floor((lo - 1) * (width - 1) / max(cells - 1, 1)) + 1").replace(
+            "last = width - 1 if hi == cells - 1 else math.ceil(r * (hi + 1.5) - 0.5) - 1",
+            "last = width - 1 if hi == cells - 1 else math.ceil((hi + 1) * (width - 1) / max(cells - 1, 1)) - 1")),
+        ("the cell of col computed as round(col / r)", _columns(
+            "lo, hi = max(col // r - reach, 0), min(col // r + reach, cells - 1)",
+            "lo, hi = max(round(col / r) - reach, 0), min(round(col / r) + reach, cells - 1)")),
+        ("half a cell of blending forgotten: columns of the changed cells only, minus nothing", _columns(
+            "math.floor(r * (lo - 0.5) - 0.5) + 1", "r * lo").replace("math.ceil(r * (hi + 1.5) - 0.5) - 1", "r * (hi + 1) - 1")),
+        ("a list, not a tuple", _columns("    return first, last", "    return [first, last]")),
     ],
 }
