@@ -1,10 +1,13 @@
 # PosGen course package. Every target creates or refreshes .venv itself.
 #   make demo   train PosGen on the synthetic streets (CPU) and write outputs/demo/
 #   make test   unit tests, then every notebook through nbval
-#   make lab    JupyterLab for students (make lab-instructor: with nbgrader's tools)
+#   make lab    JupyterLab for students on their own copies (build/student: no solutions, no hidden tests)
+#   make lab-instructor  JupyterLab on the instructor notebooks, with nbgrader's tools
 #   make test-browser  JupyterLab in a real headless Chromium: run notebooks, move widgets
+#   make assign-release | assign-collect | assign-autograde | assign-feedback   nbgrader's grading loop
+#               on the course folder COURSE (default course/; docs/teaching.md, "Grading")
 #   make bench  side-by-side speed and memory ratios (docs/benchmarks.md)
-#   make pretrained  retrain the shipped models (about an hour on 2 CPU cores; resumable)
+#   make pretrained  release: retrain the models shipped in the package (about an hour on 2 CPU cores; resumable)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -18,7 +21,8 @@ DEV_STAMP  := $(VENV)/.stamp-dev
 BROWSER_STAMP := $(VENV)/.stamp-browser
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-browser lab lab-instructor bench pretrained clean-notebooks distclean
+.PHONY: demo test test-browser lab lab-instructor bench pretrained clean-notebooks distclean \
+        assign-release assign-collect assign-autograde assign-feedback
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,11 +60,31 @@ lab: $(DEV_STAMP)
 lab-instructor: $(DEV_STAMP)
 	$(VENV)/bin/posgen lab --instructor
 
+# The grading loop (posgen assign ...): one notebook is one assignment, named like the notebook.
+COURSE    ?= course
+NOTEBOOKS ?= notebooks
+need_assignment = $(if $(ASSIGNMENT),,$(error set ASSIGNMENT, e.g. make $@ ASSIGNMENT=06_resolution_upscaling))
+
+assign-release: $(DEV_STAMP)
+	$(VENV)/bin/posgen assign release $(NOTEBOOKS) --course $(COURSE)
+
+assign-collect: $(DEV_STAMP)
+	$(need_assignment)
+	$(VENV)/bin/posgen assign collect $(ASSIGNMENT) $(or $(SUBMISSIONS),$(error set SUBMISSIONS=FOLDER of <student>.ipynb or <student>/)) --course $(COURSE)
+
+assign-autograde: $(DEV_STAMP)
+	$(need_assignment)
+	$(VENV)/bin/posgen assign autograde $(ASSIGNMENT) --course $(COURSE)
+
+assign-feedback: $(DEV_STAMP)
+	$(need_assignment)
+	$(VENV)/bin/posgen assign feedback $(ASSIGNMENT) --course $(COURSE)
+
 bench: $(CORE_STAMP)
 	$(VENV)/bin/posgen bench --out docs/benchmarks.md
 
 pretrained: $(CORE_STAMP)
-	$(VENV)/bin/posgen pretrained build
+	$(VENV)/bin/posgen pretrained build --release
 
 clean-notebooks: $(CORE_STAMP)
 	$(VENV)/bin/posgen nbclean notebooks

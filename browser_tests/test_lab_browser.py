@@ -45,15 +45,16 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """(base URL, token) of a student JupyterLab over a scratch copy of notebooks/ and docs/."""
+    """(base URL, token) of a JupyterLab with the student configuration over a scratch copy of notebooks/ alone
+    (the notebooks read nothing outside their folder; their training goes to a scratch POSGEN_CKPT_DIR)."""
     root = tmp_path_factory.mktemp("lab")
-    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns("checkpoints"))
-    shutil.copytree(ROOT / "docs", root / "docs")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns("checkpoints", "*.py"))
     port, token = free_port(), secrets.token_hex(16)
     argv = lab_command(root, ["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
                               f"--IdentityProvider.token={token}", "--ServerApp.port_retries=0"])
     env = student_environment(config_dir=root / "config")
     env["JUPYTER_RUNTIME_DIR"] = str(root / "runtime")
+    env["POSGEN_CKPT_DIR"] = str(root / "cache")
     log = (root / "lab.log").open("w")
     process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
     base = f"http://127.0.0.1:{port}"
