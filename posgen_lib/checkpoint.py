@@ -27,7 +27,8 @@ from pathlib import Path
 
 import torch
 
-from .errors import CheckpointError, disk_error
+from .errors import CheckpointError
+from .records import atomic_write
 
 FORMAT = "posgen-checkpoint-v1"
 MODEL_FORMAT = "posgen-model-v1"  # a generator for inference: config + weights + model card
@@ -35,28 +36,12 @@ _STEP_FILE = re.compile(r"^step_(\d+)\.pt$")
 
 
 def save_checkpoint(path: str | Path, state: dict) -> Path:
-    """Atomically write ``state`` to ``path`` (temp file + fsync + rename).
+    """Atomically write ``state`` to ``path`` (temp file + fsync + rename, :func:`~posgen_lib.records.atomic_write`).
 
     A full or read-only disk raises :class:`~posgen_lib.errors.DiskError` (one
     line saying so); the file at ``path`` is then exactly what it was before.
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except (OSError, RuntimeError) as err:
-        problem = disk_error(err, path)
-        if problem is None:
-            raise
-        raise problem from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    path = atomic_write(path, lambda f: torch.save(state, f))
     _fsync_dir(path.parent)
     return path
 
@@ -72,6 +57,21 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+# How the files a user may pass by mistake begin; torch.save writes a zip archive (legacy: a pickle).
+OTHER_FILES = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+               b"%PDF": "a PDF document", b"{": "a JSON or text file", b"\x1f\x8b": "a gzip archive"}
+TORCH_FILE_STARTS = (b"PK\x03\x04", b"\x80")
+
+
+def _other_kind(path: Path) -> str | None:
+    """What ``path`` is when its first bytes show it is not a torch file (an image, a text ...), else None."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if not head or head.startswith(TORCH_FILE_STARTS):
+        return None
+    return next((kind for start, kind in OTHER_FILES.items() if head.startswith(start)), "not a PyTorch file")
+
+
 def _why_unreadable(err: Exception) -> str:
     """A one-line reason for a failed ``torch.load(weights_only=True)``."""
     if isinstance(err, pickle.UnpicklingError):
@@ -82,7 +82,27 @@ def _why_unreadable(err: Exception) -> str:
     if isinstance(err, EOFError) or not str(err).strip():
         return "it is empty or cut short (an interrupted copy?)"
     first = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
-    return f"it is truncated or damaged ({type(err).__name__}: {first[:160]})"
+    if len(first) > 160:  # cut at a word, never inside a name
+        first = first[: first.rfind(" ", 0, 160)] + " ..."
+    return f"it is truncated or damaged ({type(err).__name__}: {first})"
+
+
+def weights_mismatch(err: RuntimeError, shown: int = 3) -> str:
+    """One line from ``load_state_dict``'s error: which keys are missing, unexpected or of another shape,
+    each name whole (the first ``shown`` of each kind, then how many more)."""
+    text = str(err)
+    parts = []
+    for kind in ("Missing", "Unexpected"):
+        found = re.search(rf"{kind} key\(s\) in state_dict: (.*?)\.\s*$", text, flags=re.M)
+        if found:
+            keys = re.findall(r'"([^"]+)"', found.group(1))
+            more = f" and {len(keys) - shown} more" if len(keys) > shown else ""
+            parts.append(f"{kind.lower()} {', '.join(keys[:shown])}{more}")
+    shapes = re.findall(r"size mismatch for ([^:]+):", text)
+    if shapes:
+        more = f" and {len(shapes) - shown} more" if len(shapes) > shown else ""
+        parts.append(f"other shape {', '.join(shapes[:shown])}{more}")
+    return "; ".join(parts) or next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def load_checkpoint(path: str | Path, map_location="cpu", formats=(FORMAT,)) -> dict:
@@ -90,6 +110,10 @@ def load_checkpoint(path: str | Path, map_location="cpu", formats=(FORMAT,)) -> 
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
+    other = _other_kind(path)
+    if other is not None:
+        raise CheckpointError(f"{path} is {other}, not a PosGen checkpoint; give a model.pt, a training "
+                              "checkpoint (checkpoints/step_*.pt) or pretrained:NAME")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # truncated zip, empty file, pickled objects ...

@@ -41,13 +41,13 @@ class DiskError(UserError):
 def disk_error(err: BaseException, path: str | Path) -> DiskError | None:
     """A :class:`DiskError` explaining ``err`` raised while writing ``path``, or None if it is not a disk problem.
 
-    ``torch.save`` reports a full disk as a RuntimeError ("enforce fail at
-    inline_container.cc ... file write failed"), without errno; that case is
-    recognised by its text.
+    The problem is read from the error number. ``torch.save`` hides it (a full
+    disk becomes a RuntimeError "enforce fail at inline_container.cc ..."), so
+    :func:`posgen_lib.records.atomic_write` hands over the OSError of the write
+    that failed instead.
     """
     code = getattr(err, "errno", None)
-    text = str(err)
-    if code == errno.ENOSPC or "No space left" in text or ("inline_container" in text and "write" in text):
+    if code == errno.ENOSPC:
         return DiskError(f"no space left on the disk holding {path}; free some space or write "
                          "somewhere else (--out); the previous checkpoint, if any, is intact")
     if code == errno.EDQUOT:

@@ -21,9 +21,10 @@ package derives it again:
 
 * :func:`coordinate_grid`, :func:`sample_at`: the centres of a grid, and the
   values of a map at any centres (bilinear or nearest, ``align_corners=True``);
-* :func:`scaled_size`, :func:`output_size`, :func:`pixel_spacing`: the size of
-  an image ``scale`` times the labels', and the spacing of its pixels in label
-  pixels;
+* :func:`scaled_size`, :func:`output_size`, :func:`pixel_spacing`,
+  :func:`is_scaled_size`: the size of an image ``scale`` times the labels',
+  the spacing of its pixels in label pixels, and whether a size is such a
+  size (the same frame at another resolution);
 * :func:`label_positions`, :func:`scaled_index`: centres in label pixels, and
   the pixel of another resolution nearest to a pixel centre;
 * :func:`pixel_window`, :func:`subpixel_window`, :func:`with_halo`: the windows
@@ -81,6 +82,16 @@ def sample_at(feature: torch.Tensor, coords: torch.Tensor, mode: str = "bilinear
 def scaled_size(label_size: tuple[int, int], scale: float) -> tuple[int, int]:
     """(H, W) of the image ``scale`` times the size of a ``label_size = (h, w)`` map: each side rounded."""
     return round(label_size[0] * scale), round(label_size[1] * scale)
+
+
+def is_scaled_size(label_size: tuple[int, int], size: tuple[int, int], least: float = 1.0) -> bool:
+    """Whether ``size`` is :func:`scaled_size` of ``label_size`` for one common scale s >= ``least``: both
+    sides rounded from the same s (an image of the same frame, e.g. 128x256 for 32x64 labels, or 106x211
+    at 3.3x), not a stretched one (256x256 for 32x64) nor a smaller one."""
+    (h, w), (height, width) = label_size, size
+    low = max(least, (height - 0.5) / h, (width - 0.5) / w)  # s in [(n - 0.5) / side, (n + 0.5) / side]
+    high = min((height + 0.5) / h, (width + 0.5) / w)
+    return low <= high
 
 
 def output_size(label_size: tuple[int, int], scale: float | None = None,

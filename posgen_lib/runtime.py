@@ -37,6 +37,8 @@ def default_device(requested: str | None = None) -> torch.device:
             raise ValueError(f"{source} {name!r} is not a device: use cpu, cuda or cuda:N") from None
         if device.type not in ("cpu", "cuda", "mps"):
             raise ValueError(f"{source} {name!r}: posgen runs on cpu or cuda (cuda:N)")
+        if device.type == "mps" and not torch.backends.mps.is_available():
+            raise ValueError(f"{source} {name!r}: Apple's MPS is not available here; use cpu or cuda")
         if device.type == "cuda":
             if not torch.cuda.is_available():
                 raise ValueError(f"{source} {name!r}: CUDA is not available here; use cpu")

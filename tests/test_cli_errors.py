@@ -235,9 +235,7 @@ def test_damaged_checkpoint_on_resume_is_one_line(tmp_path, capsys, edit, messag
 
 # ----- a full or read-only disk ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("failure,message", [
-    (RuntimeError("[enforce fail at inline_container.cc:783] . PytorchStreamWriter failed writing file "
-                  "data/3: file write failed"), "no space left on the disk"),
+@pytest.mark.parametrize("failure,message", [  # a real full and read-only disk: tests/test_user_safety.py
     (OSError(errno.ENOSPC, "No space left on device"), "no space left on the disk"),
     (OSError(errno.EROFS, "Read-only file system"), "read-only file system"),
     (OSError(errno.EACCES, "Permission denied"), "no permission to write"),

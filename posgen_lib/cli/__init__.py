@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from ..errors import Interrupted, UserError, disk_error
 from . import bench, course, data, demo, eval, experiment, pretrained, render, segmenter, train
@@ -43,19 +44,57 @@ def build_parser() -> Parser:
     return parser
 
 
-def user_message(err: BaseException) -> str | None:
+# What to try when a command runs out of memory, by command (render has no --batch).
+MEMORY_HINTS = {"render": "lower --scale or --size, or render a --window",
+                "train": "lower --batch (or the preset's image size)",
+                "eval": "lower --count or --scales"}
+# How to continue a long job that Ctrl-C or SIGTERM stopped after saving, by command.
+RESUME_HINTS = {"train": "continue it by rerunning the same command with --resume",
+                "demo": "a demo starts afresh each time: rerun it when you have the time",
+                "experiment": "rerun the same command: it continues the cached runs",
+                "pretrained": "rerun the same command: it continues the runs in --runs"}
+
+
+def shorten(text: str, limit: int = 200) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, marked with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    return text[: text.rfind(" ", 0, limit - 1) + 1 or limit - 1].rstrip() + " ..."
+
+
+def worker_message(text: str) -> str:
+    """The original message of an error re-raised from a DataLoader worker (the last line of the worker's
+    traceback, without its exception name), or ``text`` itself."""
+    if "Original Traceback" not in text:
+        return text
+    last = text.strip().splitlines()[-1]
+    return last.split(": ", 1)[1] if ": " in last and last.split(": ", 1)[0].isidentifier() else last
+
+
+def dangling_link(path: str) -> str | None:
+    """The message for ``path`` (or a folder above it) being a symbolic link to nothing, or None."""
+    for part in (Path(path), *Path(path).parents):
+        if part.is_symlink() and not part.exists():
+            return (f"{part} is a symbolic link to {os.readlink(part)}, which does not exist; create its "
+                    "target or choose another output")
+    return None
+
+
+def user_message(err: BaseException, command: str = "") -> str | None:
     """The one-line message for an error the user can cause, or None for a bug."""
     if isinstance(err, OSError):
         problem = disk_error(err, err.filename or "the output")
         if problem is not None:
             return str(problem)
+        if isinstance(err, FileExistsError) and err.filename and dangling_link(err.filename):
+            return dangling_link(err.filename)
         if err.filename is not None:
             return f"{err.strerror or err}: {err.filename}"
     if isinstance(err, (UserError, ValueError, FileNotFoundError)):
-        return str(err).strip().replace("\n", "; ")
+        return worker_message(str(err)).strip().replace("\n", "; ")
     if isinstance(err, RuntimeError) and "can't allocate memory" in str(err):
-        return ("out of memory: lower --batch, the scale or the size, or render a window "
-                f"({str(err).splitlines()[0][:120]})")
+        hint = MEMORY_HINTS.get(command, "use smaller settings")
+        return f"out of memory: {hint} ({shorten(str(err).splitlines()[0], 120)})"
     return None
 
 
@@ -79,18 +118,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{where}: interrupted", file=sys.stderr)
         return 130
     except Interrupted as stop:
-        print(f"{where}: {stop}", file=sys.stderr)
+        hint = RESUME_HINTS.get(args.command)
+        print(f"{where}: {stop}" + (f"; {hint}" if hint else ""), file=sys.stderr)
         return 128 + int(stop.signum)
     except Exception as err:
         if debug:
             raise
-        message = user_message(err)
+        message = user_message(err, args.command)
         if message is not None:
             print(f"{where}: error: {message}", file=sys.stderr)
             return 2
-        first = (str(err).strip().splitlines() or [""])[0][:200]
+        first = shorten((str(err).strip().splitlines() or [""])[0])
         print(f"{where}: internal error ({type(err).__name__}: {first}); rerun with --debug for the "
               "traceback and please report it", file=sys.stderr)
         return 1
-
-

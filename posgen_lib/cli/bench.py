@@ -15,7 +15,8 @@ def add(sub) -> None:
     p.add_argument("--preset", default="synthetic", choices=list(PRESETS),
                    help="model sizes to measure (default synthetic)")
     p.add_argument("--repeats", type=positive_int, help="timed repetitions per measurement")
-    p.add_argument("--out", type=Path, help="also write the table into this markdown file (between markers)")
+    p.add_argument("--out", type=Path, help="also write the table into this markdown file, between its "
+                   "<!-- posgen bench: begin/end --> markers (a new file, or one that has them)")
     p.add_argument("--no-compile", action="store_true",
                    help="skip the two torch.compile rows (each compiles for a minute or more)")
     p.add_argument("--costs", nargs="*", metavar="PRESET",
@@ -31,8 +32,10 @@ def run(args) -> int:
         print_costs(args.costs or ["cityscapes", "coco_stuff"])
         return 0
     from ..perf.bench import BEGIN, END, format_table, machine_description, run_bench
-    from ..records import write_record
+    from ..records import check_record, write_record
 
+    if args.out:
+        check_record(args.out, BEGIN, END, "--out")  # before minutes of measuring
     rows = run_bench(args.preset, args.repeats, compile_rows=not args.no_compile)
     table = format_table(rows)
     header = f"Machine: {machine_description()}\nPreset: {args.preset}\n"

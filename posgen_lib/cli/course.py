@@ -88,15 +88,13 @@ def run_student(args) -> int:
 
 
 def run_exercises(args) -> int:
-    import nbformat
-
     from ..course.assign import student_version
     from ..course.exercises import find_exercises, run_exercises as run_all
-    from ..course.nbclean import find_notebooks
+    from ..course.nbclean import find_notebooks, load_notebook
 
     failed = 0
     for path in find_notebooks(args.notebooks):
-        nb = nbformat.read(path, as_version=4)
+        nb = load_notebook(path)
         if not find_exercises(nb, str(path)):
             continue
         results = run_all(student_version(nb, str(path)) if args.student else nb, folder=path.parent)

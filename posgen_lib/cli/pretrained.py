@@ -1,9 +1,14 @@
-"""``posgen pretrained list | build``: the models shipped inside the package (``make pretrained``)."""
+"""``posgen pretrained list | build``: the models shipped inside the package (``make pretrained``).
+
+``build`` writes a trial into ``--out`` (default outputs/pretrained/); only ``build --release``
+rewrites the shipped models and docs/model_card_synthetic.md (``make pretrained``).
+"""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from ..errors import UserError
 from .args import positive_int
 
 
@@ -15,11 +20,22 @@ def add(sub) -> None:
                                parser_class=type(p))
     listing = actions.add_parser("list", help="name, file, kind and size of every shipped model")
     listing.set_defaults(func=run_list)
-    build = actions.add_parser("build", help="retrain, score and write shipped models and their model cards "
-                               "(resumable)")
+    build = actions.add_parser("build", help="retrain and score the shipped models' recipes into a trial "
+                               "folder, or with --release into the package (resumable)",
+                               description="Train, score and write the models and their card page into --out "
+                                           "(a trial; default outputs/pretrained). The models shipped inside "
+                                           "the package and docs/model_card_synthetic.md change only with "
+                                           "--release (make pretrained), which trains the recorded recipes.")
     build.add_argument("names", nargs="*", metavar="NAME", help="models to (re)build (default: all)")
-    build.add_argument("--runs", type=Path, default=Path("runs/shipped"), help="training folders (resumable)")
-    build.add_argument("--steps", type=positive_int, help="override the recipe's steps (for a quick trial)")
+    target = build.add_mutually_exclusive_group()
+    target.add_argument("--out", type=Path, help="folder for a trial's models and card page "
+                        "(default outputs/pretrained)")
+    target.add_argument("--release", action="store_true", help="rewrite the shipped models and "
+                        "docs/model_card_synthetic.md of this source checkout with the recorded recipes")
+    build.add_argument("--runs", type=Path, help="training folders, resumable (default: runs/shipped with "
+                       "--release, else OUT/runs)")
+    build.add_argument("--steps", type=positive_int, help="override the recipe's steps (a quick trial; "
+                       "not with --release)")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.set_defaults(func=run_build)
 
@@ -37,15 +53,39 @@ def run_list(args) -> int:
     return 0
 
 
+def build_command(name: str, steps: int | None, folder: Path | None) -> str:
+    """The command line that rebuilds ``name`` into ``folder`` (None: a release), recorded in its model card."""
+    if folder is None:
+        return f"posgen pretrained build --release {name}"
+    return f"posgen pretrained build {name}" + (f" --steps {steps}" if steps else "") + f" --out {folder.as_posix()}"
+
+
 def run_build(args) -> int:
-    from ..eval.shipped import RECIPES, build, write_card_page
-    from ..models.registry import asset_path
+    from ..config import budget, fast_mode
+    from ..eval.shipped import (CARD_PAGE, EVAL_SCENES, RECIPES, TRIAL_DIR, build, checkout_root, model_file,
+                                write_card_page)
+    from ..records import check_output
 
     unknown = [n for n in args.names if n not in RECIPES]
     if unknown:
         raise ValueError(f"unknown model {', '.join(unknown)}: choose from {', '.join(RECIPES)}")
-    for name in args.names or list(RECIPES):
-        card = build(name, args.runs, args.steps, progress=not args.quiet)
-        print(f"{name}: {asset_path(name)}  {json.dumps(card['metrics'])}")
-    print(f"model cards: {write_card_page()}")
+    if args.release and args.steps:
+        raise UserError("--release trains the recorded recipes into the package; --steps is for a trial "
+                        "(drop --release: it writes to --out, default outputs/pretrained)")
+    if args.release and fast_mode():
+        raise UserError("--release under POSGEN_FAST would ship models scored on a handful of scenes; unset "
+                        "POSGEN_FAST (make pretrained does)")
+    if args.release:
+        folder, page, runs = None, checkout_root() / CARD_PAGE, args.runs or Path("runs/shipped")
+    else:
+        folder = args.out or TRIAL_DIR
+        page, runs = folder / CARD_PAGE.name, args.runs or folder / "runs"
+    names = args.names or list(RECIPES)
+    for path in [page, *(model_file(name, folder) for name in names)]:  # before hours of training
+        check_output(path, "--release" if args.release else "--out")
+    for name in names:
+        card = build(name, runs, args.steps, progress=not args.quiet, asset=model_file(name, folder),
+                     count=budget(EVAL_SCENES, 2), command=build_command(name, args.steps, folder))
+        print(f"{name}: {model_file(name, folder)}  {json.dumps(card['metrics'])}")
+    print(f"model cards: {write_card_page(page, folder)}")
     return 0

@@ -56,6 +56,9 @@ def _count(args) -> int:
 
 
 def run_train(args) -> int:
+    from ..records import check_output
+
+    check_output(args.out, "--out")  # before the training, not after it
     cfg = segmenter_recipe(args.dataset, _data(args), seed=args.seed)
     cfg.steps = args.steps or budget(cfg.steps, 4)
     cfg.crops = args.crops or budget(cfg.crops, 8)

@@ -19,6 +19,10 @@ The student version is made by nbgrader's own preprocessors, in the order of
 ``ComputeChecksums``, ``CheckCellMetadata``. The copies therefore carry the
 checksums and locks that ``nbgrader autograde`` expects.
 
+A build never overwrites the instructor's notebooks (:func:`check_student_target`):
+OUT may not be SRC, lie inside SRC, or put a student copy where a source notebook
+or another instructor notebook (one with solution or hidden-test markers) is.
+
 A build leaks when a student copy contains a solution or hidden-test marker,
 or any line (also as part of a longer line) that the instructor's notebook has
 only inside a solution or hidden-test region (:func:`find_leaks`).
@@ -29,7 +33,8 @@ from pathlib import Path
 
 import nbformat
 
-from .nbclean import find_notebooks
+from ..errors import UserError
+from .nbclean import find_notebooks, load_notebook
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
            "BEGIN MARK SCHEME", "END MARK SCHEME")
@@ -123,13 +128,35 @@ def _student_path(src: Path, out: Path, notebook: Path) -> Path:
     return out / (notebook.relative_to(src) if src.is_dir() else notebook.name)
 
 
-def build_student(src: str | Path, out: str | Path) -> list[Path]:
-    """Write a student copy of every notebook under ``src`` to ``out`` (same relative paths)."""
-    src, out = Path(src), Path(out)
-    written = []
-    for path in find_notebooks([src]):
+def check_student_target(src: Path, out: Path, notebooks: list[Path]) -> None:
+    """Refuse, before anything is written, an ``out`` whose student copies would replace the instructor's
+    notebooks: ``out`` equal to the ``src`` folder or inside it, a copy landing on a source notebook, or on
+    an existing notebook with solution or hidden-test markers (another instructor copy)."""
+    if src.is_dir() and out.resolve().is_relative_to(src.resolve()):
+        raise UserError(f"OUT {out} is the instructor folder SRC {src} or inside it: the student copies would "
+                        "overwrite or mix with the instructor's notebooks; choose a folder outside it, e.g. "
+                        "build/student")
+    sources = {path.resolve() for path in notebooks}
+    for path in notebooks:
         target = _student_path(src, out, path)
-        nb = student_version(nbformat.read(path, as_version=4), str(path))
+        if target.resolve() in sources:
+            raise UserError(f"the student copy of {path} would overwrite the instructor notebook {target}; "
+                            "choose an OUT folder apart from SRC, e.g. build/student")
+        if target.is_file() and any(marker in target.read_text(errors="replace") for marker in MARKERS):
+            raise UserError(f"{target} is an instructor notebook (it has solution or hidden-test markers); "
+                            "student copies never replace one: choose another OUT folder")
+
+
+def build_student(src: str | Path, out: str | Path) -> list[Path]:
+    """Write a student copy of every notebook under ``src`` to ``out`` (same relative paths); refuses an
+    ``out`` that would overwrite the instructor's notebooks (:func:`check_student_target`)."""
+    src, out = Path(src), Path(out)
+    notebooks = find_notebooks([src])
+    check_student_target(src, out, notebooks)
+    written = []
+    for path in notebooks:
+        target = _student_path(src, out, path)
+        nb = student_version(load_notebook(path), str(path))
         target.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(nb, target)
         written.append(target)
@@ -145,6 +172,6 @@ def check_student(src: str | Path, out: str | Path) -> list[str]:
         if not target.is_file():
             problems.append(f"{target}: missing student copy of {path}")
             continue
-        problems += find_leaks(nbformat.read(target, as_version=4), nbformat.read(path, as_version=4),
+        problems += find_leaks(load_notebook(target), load_notebook(path),
                                str(target))
     return problems

@@ -34,7 +34,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
+from .nbclean import load_notebook
 
 SETUP_TAG = "setup"
 
@@ -72,7 +72,7 @@ def _nbgrader(cell) -> dict:
 def read_notebook(path_or_nb, as_copy: bool = True):
     """(NotebookNode, display name) from a path or an already-read notebook."""
     if isinstance(path_or_nb, (str, Path)):
-        return nbformat.read(path_or_nb, as_version=4), str(path_or_nb)
+        return load_notebook(path_or_nb), str(path_or_nb)
     return (copy.deepcopy(path_or_nb) if as_copy else path_or_nb), "notebook"
 
 

@@ -127,6 +127,16 @@ def find_notebooks(paths: list[str | Path]) -> list[Path]:
     return found
 
 
+def load_notebook(path: str | Path):
+    """The notebook at ``path`` (nbformat 4); a ValueError naming the file when it is not a readable notebook."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # nbformat raises several unrelated types for bad JSON
+        raise ValueError(f"{path}: not a readable notebook ({err}); fix or delete the file") from None
+
+
 def clean_file(path: Path, write: bool = True) -> tuple[bool, list[str]]:
     """(whether ``path`` is not clean, warnings); rewrites it clean when ``write``."""
     original = path.read_text(encoding="utf-8")

@@ -15,6 +15,11 @@ then writes to the output folder:
                      shipped one (pg.pretrained("synthetic"))
     train/           the run itself: checkpoints, log.jsonl, model.pt, samples/
 
+A demo starts afresh: it deletes ``train/`` first, but only when that is a run
+a demo started (run.json names ``posgen demo`` as its owner); anything else
+there, or the files above without a demo run next to them, is refused
+(:func:`clear_previous_demo`).
+
 With ``POSGEN_FAST=1`` everything runs with a tiny budget (for CI).
 """
 from __future__ import annotations
@@ -30,12 +35,17 @@ from ..config import budget, preset
 from ..data.transforms import to_semantics
 from ..models.registry import build_generator, pretrained
 from ..rendering.render import render
+from ..errors import UserError
+from ..records import atomic_write_text, check_output
+from ..train import rundir
 from ..train.loop import train
 from ..viz import sample_grid, save_png
 from ..viz.figures import row_figure
 from .evaluate import scorecard
 from .scenes import held_out_scenes_at, synthetic_scenes
 
+OWNER = "posgen demo"  # recorded in run.json: the demo deletes a previous run only when it is its own
+DEMO_FILES = ("samples.png", "renders.png", "loss_curve.png", "metrics.json")  # what it writes next to train/
 SCALES = (1, 2, 4)
 SCORED_SCENES = 32  # held-out scenes scored at 1x and 4x (a minute on 2 cores for the three models)
 
@@ -56,6 +66,28 @@ def resolution_figure(G, anyres, cfg, index: int, device):
     return row_figure(images, cfg.data.label_set, height=2.4)
 
 
+def clear_previous_demo(out: Path) -> None:
+    """Delete the previous demo's training run in ``out/train``, and nothing else.
+
+    Refused (one line, before any work): ``out/train`` holding anything but a run
+    that ``posgen demo`` started (its run.json names it as owner), and the
+    demo's pictures or metrics in ``out`` without such a run next to them (then
+    they are not known to be a demo's, and the demo would replace them).
+    """
+    check_output(out, "--out", folder=True)
+    run = out / "train"
+    if not run.exists():
+        found = [name for name in DEMO_FILES if (out / name).exists()]
+        if found:
+            raise UserError(f"{out} holds {', '.join(found)} but no demo run in {run}, so they are not known to "
+                            "be a demo's and the demo would replace them; move them, or give the demo another --out")
+        return
+    if not run.is_dir() or not rundir.is_run_of(run, OWNER):
+        raise UserError(f"{run} holds files that are not a run posgen demo started; the demo deletes only its "
+                        "own previous run: move them away, or give the demo another --out")
+    shutil.rmtree(run)
+
+
 def run_demo(out_dir: str | Path = "outputs/demo", steps: int | None = None, device=None) -> dict:
     out = Path(out_dir)
     start = time.perf_counter()
@@ -63,9 +95,8 @@ def run_demo(out_dir: str | Path = "outputs/demo", steps: int | None = None, dev
     cfg.train.steps = steps or budget(cfg.train.steps, 3)
     if cfg.train.steps < 50:
         cfg.train.log_every = cfg.train.sample_every = cfg.train.ckpt_every = 1
-    if (out / "train").exists():
-        shutil.rmtree(out / "train")  # a demo always starts fresh
-    result = train(cfg, out / "train", device=device)
+    clear_previous_demo(out)  # a demo always starts fresh
+    result = train(cfg, out / "train", device=device, owner=OWNER)
     train_seconds = time.perf_counter() - start
     G, dev = result.generator, next(result.generator.parameters()).device
 
@@ -90,7 +121,7 @@ def run_demo(out_dir: str | Path = "outputs/demo", steps: int | None = None, dev
         "final_losses": {k: round(v, 4) for k, v in (result.log[-1] if result.log else {}).items()
                          if k.startswith(("G_", "D_"))},
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=2))
     print(f"\nPosGen demo finished in {time.perf_counter() - start:.0f} s ({result.step} steps).")
     print(score_table(cards))
     for name in ("samples.png", "renders.png", "loss_curve.png", "metrics.json"):

@@ -1,13 +1,21 @@
-"""The models shipped inside the package, rebuilt by one command: ``make pretrained``.
+"""The models shipped inside the package, rebuilt by one explicit release command: ``make pretrained``.
 
-``posgen pretrained build [NAME ...] [--runs DIR] [--steps N]`` trains each
-named model with its recorded recipe (:data:`RECIPES`; resumable: an
+``posgen pretrained build [NAME ...] [--steps N] [--out DIR] [--runs DIR]`` trains
+each named model with its recorded recipe (:data:`RECIPES`; resumable: an
 interrupted run continues from its last checkpoint in ``--runs``), scores it on
-100 held-out test scenes, and writes
+100 held-out test scenes, and writes a trial into ``--out`` (default
+``outputs/pretrained/``, runs in ``OUT/runs``):
 
-* ``posgen_lib/assets/<file>``: float16 generator weights, config and a model
-  card (command, recipe, seed, steps, training time, metrics, parameters);
-* ``docs/model_card_synthetic.md``: the cards of all shipped generators as a page.
+* ``<file>``: float16 generator weights, config and a model card (command,
+  recipe, seed, steps, training time, metrics, parameters);
+* ``model_card_synthetic.md``: the cards of those models as a page.
+
+Only ``posgen pretrained build --release [NAME ...]`` (``make pretrained``:
+the recorded recipes, no ``--steps``, runs in ``runs/shipped``) writes the
+shipped files themselves, ``posgen_lib/assets/<file>`` and
+``docs/model_card_synthetic.md`` of the source checkout the package is
+installed from (:func:`checkout_root`). A trial's any-resolution model starts
+from the shipped ``synthetic`` model (its recipe's ``init``).
 
 The metrics are the evaluation of notebook 07 (:mod:`posgen_lib.eval.evaluate`): the shipped
 segmenter's mIoU / pixel accuracy, SegFD (Frechet distance on its features,
@@ -27,7 +35,9 @@ import torch
 
 from ..checkpoint import MODEL_FORMAT, load_checkpoint, save_model
 from ..config import Config, preset
-from ..models.registry import GENERATOR_CLASSES, asset_path, build_generator, count_parameters
+from ..errors import UserError
+from ..models.registry import GENERATOR_CLASSES, PRETRAINED, asset_path, build_generator, count_parameters
+from ..records import atomic_write_text
 from ..train.loop import train
 from ..train.rundir import read_log
 from .evaluate import native_method, scorecard
@@ -35,6 +45,7 @@ from .evaluate import native_method, scorecard
 SCALES = (1.0, 2.0, 4.0)
 EVAL_SCENES = 100
 CARD_PAGE = Path("docs") / "model_card_synthetic.md"  # relative to the repository root
+TRIAL_DIR = Path("outputs") / "pretrained"  # where `posgen pretrained build` writes without --release
 
 
 @dataclass(frozen=True)
@@ -114,10 +125,27 @@ def score(G, cfg: Config, count: int = EVAL_SCENES) -> dict:
     return metrics
 
 
-def build(name: str, runs: Path, steps: int | None = None, progress: bool = True,
-          asset: Path | None = None, count: int = EVAL_SCENES) -> dict:
-    """Train (or resume) the recipe ``name`` under ``runs/name``, score it on ``count`` scenes,
-    write it to ``asset`` (default: its place in the package); returns its card."""
+def checkout_root() -> Path:
+    """The source checkout the package is installed from (an editable install), where a release writes
+    the shipped models and their page; a UserError anywhere else."""
+    root = Path(__file__).resolve().parents[2]
+    if not ((root / "pyproject.toml").is_file() and (root / "docs").is_dir()):
+        raise UserError(f"--release rewrites the shipped models and docs/ of a source checkout, but posgen_lib "
+                        f"is installed in {root.parent if root.name == 'site-packages' else root}; run it in the "
+                        "checkout with an editable install (pip install -e .), or build a trial without --release")
+    return root
+
+
+def model_file(name: str, folder: Path | None) -> Path:
+    """Where the model ``name`` is written: its file in ``folder`` (a trial), or in the package (a release)."""
+    return asset_path(name) if folder is None else folder / PRETRAINED[name]
+
+
+def build(name: str, runs: Path, steps: int | None = None, progress: bool = True, *,
+          asset: Path, count: int = EVAL_SCENES, command: str | None = None) -> dict:
+    """Train (or resume) the recipe ``name`` under ``runs/name``, score it on ``count`` scenes, write it to
+    ``asset`` (the package's own file only in a release: :func:`model_file`); returns its card, whose
+    ``command`` is ``command`` (default: the trial build of this model)."""
     recipe = RECIPES[name]
     cfg = recipe.config(steps)
     run_dir = runs / name
@@ -126,7 +154,7 @@ def build(name: str, runs: Path, steps: int | None = None, progress: bool = True
     card = {
         "name": name,
         "summary": recipe.summary,
-        "command": f"posgen pretrained build {name}" + (f" --steps {steps}" if steps else ""),
+        "command": command or f"posgen pretrained build {name}" + (f" --steps {steps}" if steps else ""),
         "train_command": recipe.train_command(run_dir, steps),
         "generator": cfg.model.generator,
         "preset": "synthetic",
@@ -141,7 +169,7 @@ def build(name: str, runs: Path, steps: int | None = None, progress: bool = True
         "date": datetime.date.today().isoformat(),
         "metrics": score(G, cfg, count),
     }
-    save_model(asset or asset_path(name), G, cfg, card=card, half=True)
+    save_model(asset, G, cfg, card=card, half=True)
     return card
 
 
@@ -153,10 +181,13 @@ def _train_command_note(card: dict) -> str:
     return f" (its training step alone: `{card['train_command']}`)"
 
 
-def card_page(cards: list[dict]) -> str:
-    """Markdown for ``docs/model_card_synthetic.md`` from the cards of the shipped generators."""
-    lines = ["# Shipped generators (synthetic streets)", "",
-             "Written by `make pretrained` (`posgen pretrained build`) from the cards stored",
+def card_page(cards: list[dict], trial: Path | None = None) -> str:
+    """Markdown for ``docs/model_card_synthetic.md`` from the cards of the shipped generators (or of the
+    models of a ``trial`` build in that folder)."""
+    title, written = (("Shipped generators", "`make pretrained` (`posgen pretrained build --release`)") if trial is None
+                      else (f"Trial generators in {trial.as_posix()}", "a trial `posgen pretrained build`"))
+    lines = [f"# {title} (synthetic streets)", "",
+             f"Written by {written} from the cards stored",
              "inside the model files; `pg.pretrained(NAME, with_card=True)` returns the same data.",
              "All are trained on CPU with the `synthetic` preset (64x128 procedural street scenes,",
              "SPADE's recipe: hinge loss + feature matching, TTUR Adam, spectral norm, instance edges,",
@@ -169,7 +200,7 @@ def card_page(cards: list[dict]) -> str:
     for card in cards:
         m, r = card["metrics"], card["recipe"]
         lines += [f"## `{card['name']}`", "", card["summary"], "",
-                  f"- command: `posgen pretrained build {card['name']}`"
+                  f"- command: `{card['command'] if trial else 'posgen pretrained build --release ' + card['name']}`"
                   + _train_command_note(card),
                   f"- generator `{card['generator']}`, {card['parameters']:,} parameters; "
                   f"{r['steps']} steps, batch {r['batch_size']}, seed {r['seed']}, EMA {r['ema_decay']}"
@@ -192,10 +223,9 @@ def card_page(cards: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def write_card_page(path: Path = CARD_PAGE) -> Path:
-    """``docs/model_card_synthetic.md`` from the cards inside the shipped model files."""
-    cards = [load_checkpoint(asset_path(n), formats=(MODEL_FORMAT,))["card"]
-             for n in RECIPES if asset_path(n).is_file()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(card_page(cards))
-    return path
+def write_card_page(path: Path, folder: Path | None = None) -> Path:
+    """The page of model cards at ``path``, from the cards inside the shipped model files (or inside the
+    models of a trial in ``folder``)."""
+    files = [model_file(n, folder) for n in RECIPES]
+    cards = [load_checkpoint(f, formats=(MODEL_FORMAT,))["card"] for f in files if f.is_file()]
+    return atomic_write_text(path, card_page(cards, folder))

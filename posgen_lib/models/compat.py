@@ -51,9 +51,18 @@ def _read(state_dict) -> dict:
         path = Path(state_dict)
         if not path.is_file():
             raise FileNotFoundError(f"no SPADE checkpoint at {path}")
-        state_dict = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            state_dict = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as err:  # not a torch file, pickled objects, a damaged file ...
+            raise ValueError(f"{path} cannot be read as an official SPADE state dict ({type(err).__name__}); "
+                             "pass the latest_net_G.pth / _D / _E file of a SPADE checkpoint folder") from None
     if not isinstance(state_dict, dict):
         raise TypeError(f"expected a state dict or a path, got {type(state_dict).__name__}")
+    not_tensors = [key for key, value in state_dict.items() if not isinstance(value, torch.Tensor)]
+    if not_tensors:
+        first = not_tensors[0]
+        raise ValueError(f"not a state dict of tensors: {first!r} holds a {type(state_dict[first]).__name__}; "
+                         "pass the network's own state dict (latest_net_G.pth), not a whole training checkpoint")
     return state_dict
 
 

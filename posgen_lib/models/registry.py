@@ -21,7 +21,7 @@ from pathlib import Path
 
 from torch import nn
 
-from ..checkpoint import FORMAT, MODEL_FORMAT, load_checkpoint
+from ..checkpoint import FORMAT, MODEL_FORMAT, load_checkpoint, weights_mismatch
 from ..config import Config, ModelConfig
 from ..errors import CheckpointError
 from .anyres import AnyResGenerator
@@ -70,7 +70,7 @@ def load_generator(path: str | Path, device="cpu") -> tuple[Generator, Config, d
         generator.load_state_dict(weights)
     except RuntimeError as err:
         raise CheckpointError(f"{path}: weights do not fit the model its config describes "
-                              f"({str(err).splitlines()[0]})") from None
+                              f"({weights_mismatch(err)})") from None
     return generator.to(device).eval(), cfg, state.get("card", {})
 
 

@@ -43,7 +43,7 @@ from PIL import Image
 
 from ..models.interface import Generator
 from .guided import joint_bilateral_upsample, label_channels
-from .render import bands, check_output_pixels, output_size, render
+from .render import bands, check_output_pixels, check_semantics, output_size, render
 from ..grid import coordinate_grid, sample_at
 
 
@@ -167,6 +167,7 @@ def upscale(G: Generator, sem: torch.Tensor, scale: float | None = None, size: t
     ``labels``: semantics (B, S, H, W) of the same scene at the output size, for
     the methods that need them.
     """
+    sem = check_semantics(G, sem)
     height, width = output_size(tuple(sem.shape[-2:]), scale, size)
     check_output_pixels(height, width)
     chosen = check_method(G, method, labels is not None)

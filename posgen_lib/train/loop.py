@@ -47,7 +47,7 @@ from ..config import Config, config_diff
 from ..data.build import build_dataset
 from ..data.labels import get_label_set
 from ..data.transforms import to_semantics
-from ..errors import CheckpointError, Interrupted, RunFolderError
+from ..errors import CheckpointError, Interrupted, RunFolderError, UserError
 from ..models.discriminator import ImageEncoder
 from ..models.registry import build_generator, load_generator
 from ..runtime import (DistInfo, any_rank, autocast_dtype, barrier, compile_module, default_device,
@@ -63,11 +63,11 @@ class TrainingInterrupted(Interrupted):
 
     def __init__(self, signum: int, checkpoint: Path | None):
         self.checkpoint = checkpoint
-        super().__init__(f"stopped by {signal.Signals(signum).name}; resume from {checkpoint} with --resume "
-                         "(or rerun the same command: cached runs continue)", signum)
+        super().__init__(f"stopped by {signal.Signals(signum).name}; saved the resumable checkpoint {checkpoint}",
+                         signum)
 
 
-class TrainingDiverged(Exception):
+class TrainingDiverged(UserError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
 
 
@@ -210,7 +210,7 @@ class Trainer:
             torch.set_rng_state(rng["torch"])
             random.setstate(_as_python_random_state(rng["python"]))
         except (KeyError, RuntimeError, ValueError, TypeError) as err:
-            what = f"missing entry {err}" if isinstance(err, KeyError) else str(err).splitlines()[0]
+            what = f"missing entry {err}" if isinstance(err, KeyError) else ckpt.weights_mismatch(err)
             raise CheckpointError(f"{source} is damaged ({what}); resume from an earlier checkpoint "
                                   "in the same folder") from None
         if rng["cuda"] and torch.cuda.is_available():
@@ -248,6 +248,9 @@ class Trainer:
         with self._autocast():
             g_losses, fake = self.objective.generator_losses(G, self.D, sem, real, E, extra)
         self.D.requires_grad_(True)
+        if not g_losses:
+            raise UserError(f"nothing to train: every generator loss of the {self.objective.name} objective has "
+                            "weight 0 here; give one of them a positive weight (e.g. --rec 1)")
         self._check_finite(g_losses)
         self.opt_G.zero_grad(set_to_none=True)
         self.scaler_G.scale(sum(g_losses.values())).backward()
@@ -273,8 +276,8 @@ class Trainer:
             last = ckpt.latest_checkpoint(self.out / "checkpoints")
             raise TrainingDiverged(
                 f"loss became non-finite at step {self.step} ({bad or 'on another rank'}); weights "
-                f"were not updated; last good checkpoint: {last or 'none yet'}. Try a lower --lr, "
-                "amp='off', or resume from that checkpoint")
+                f"were not updated; last good checkpoint: {last or 'none yet'}; try a lower --lr or --amp off, "
+                "or resume from that checkpoint")
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -299,18 +302,18 @@ class Trainer:
                                  "or use --resume auto (resume when there is a checkpoint)")
         if resume and latest is not None:
             return latest
-        existing = rundir.describe_run(self.out)
+        existing = rundir.describe_run(self.out) if rundir.has_results(self.out) else None
         if existing and resume != "auto" and not overwrite:
             raise RunFolderError(f"{self.out} already holds {existing}; continue it with --resume, train into "
                                  "a new --out, or pass --overwrite to move it aside")
         return None
 
     def fit(self, resume: bool | str | Path = False, overwrite: bool = False,
-            allow_change: bool = False) -> TrainResult:
+            allow_change: bool = False, owner: str | None = None) -> TrainResult:
         """Train to ``self.total`` steps. ``resume``: False (a new run), True (the newest checkpoint,
         which must exist), ``"auto"`` (the newest if any, else a new run) or a checkpoint path;
         ``overwrite``: move a run already in the folder aside; ``allow_change``: resume with a
-        different recipe."""
+        different recipe; ``owner``: the command a new run belongs to (recorded in run.json)."""
         with contextlib.ExitStack() as stack:
             path = self._checkpoint_to_resume(resume, overwrite)
             barrier(self.info)  # every rank has read the folder before rank 0 changes it
@@ -328,7 +331,7 @@ class Trainer:
                     tqdm.write(f"resumed from {path} at step {self.step}")
             if self.info.is_main:
                 if path is None:
-                    rundir.start_run(self.out, self.cfg)
+                    rundir.start_run(self.out, self.cfg, owner)
                 self.log_rows = rundir.truncate_log(self.out, self.step)
             return self._loop()
 
@@ -474,12 +477,12 @@ class _StopSignals:
 
 def train(cfg: Config, out_dir: str | Path, resume: bool | str | Path = False, device: str | None = None,
           dataset=None, progress: bool = True, overwrite: bool = False,
-          allow_change: bool = False) -> TrainResult:
+          allow_change: bool = False, owner: str | None = None) -> TrainResult:
     """Train ``cfg.model.generator`` with SPADE's recipe; writes checkpoints, logs and samples to ``out_dir``.
 
-    ``resume``, ``overwrite`` and ``allow_change``: see :meth:`Trainer.fit`.
+    ``resume``, ``overwrite``, ``allow_change`` and ``owner``: see :meth:`Trainer.fit`.
     """
-    return Trainer(cfg, out_dir, device, dataset, progress).fit(resume, overwrite, allow_change)
+    return Trainer(cfg, out_dir, device, dataset, progress).fit(resume, overwrite, allow_change, owner)
 
 
 def load_or_train(cfg: Config, folder: str | Path, device=None, progress: bool = True):

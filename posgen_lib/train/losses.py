@@ -101,7 +101,11 @@ class VGGLoss(nn.Module):
         from torchvision.models import vgg19
 
         vgg = vgg19(weights=None)
-        vgg.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        try:
+            vgg.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        except Exception as err:  # not a weights file, another network's weights, a damaged file ...
+            raise ValueError(f"VGG19 weights {path} (--vgg-weights) cannot be loaded: it is not torchvision's "
+                             f"VGG19 state dict ({type(err).__name__}); pass vgg19-dcbb9e9d.pth") from None
         features = vgg.features
         self.slices = nn.ModuleList(nn.Sequential(*features[a:b]) for a, b in self.SLICES)
         self.requires_grad_(False)

@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from ..data.labels import colorize
+from ..records import atomic_write
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
@@ -16,11 +17,20 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
     return arr.permute(1, 2, 0).numpy()
 
 
+def image_format(path: str | Path) -> str:
+    """PIL's format name for the suffix of ``path`` (``.png`` -> ``PNG``); ValueError for an unknown suffix."""
+    suffix = Path(path).suffix.lower()
+    formats = Image.registered_extensions()
+    if suffix not in formats:
+        raise ValueError(f"{path}: unknown image file type {suffix or '(no suffix)'!r}; name it like out.png")
+    return formats[suffix]
+
+
 def save_png(array: np.ndarray, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(array).save(path)
-    return path
+    """Write a uint8 image array atomically (:func:`~posgen_lib.records.atomic_write`), in the format its
+    suffix names (PNG for ``.png``): an interrupted write never leaves a partial or empty file."""
+    image, fmt = Image.fromarray(array), image_format(path)
+    return atomic_write(path, lambda f: image.save(f, format=fmt))
 
 
 def _pad_to(arr: np.ndarray, height: int, width: int) -> np.ndarray:
