@@ -348,10 +348,29 @@ def test_a_full_disk_is_one_line_and_keeps_the_previous_checkpoint(tmp_path, cap
 def test_a_read_only_disk_is_refused_before_the_work(tmp_path, capsys, monkeypatch):
     with tmpfs(tmp_path / "ro", "1m", read_only=True) as disk:
         _refuse_the_work(monkeypatch, "posgen_lib.perf.bench", "run_bench")
-        code, err = run_cli(["bench", "--no-compile", "--out", disk / "bench.md"], capsys)
-        one_line_error(code, err, "read-only file system")
-        code, err = run_cli(tiny_args(disk / "run", "--steps", 2), capsys)
-        one_line_error(code, err, "read-only file system")
+        _refuse_the_work(monkeypatch, "posgen_lib.eval.experiment", "run_experiment")
+        for argv in (["bench", "--no-compile", "--out", disk / "bench.md"], ["experiment", "--out", disk / "docs"],
+                     ["render", "pretrained:synthetic", "{label}", "--out", disk / "big.png"],
+                     tiny_args(disk / "run", "--steps", 2)):
+            label = save_ids(np.zeros((64, 128)), tmp_path / "label.png")
+            code, err = run_cli([str(a).format(label=label) for a in argv], capsys)
+            one_line_error(code, err, "read-only file system")
+
+
+def test_an_output_below_a_link_to_nowhere_is_named_as_such(tmp_path, capsys):
+    (tmp_path / "runs").symlink_to(tmp_path / "mounted_disk")  # a disk that is not mounted
+    code, err = run_cli(tiny_args(tmp_path / "runs", "--steps", 1), capsys)
+    one_line_error(code, err, "is a symbolic link to", "which does not exist")
+    assert "File exists" not in err
+
+
+def test_out_of_memory_suggests_only_options_the_command_has():
+    from posgen_lib.cli import user_message
+
+    oom = RuntimeError("[enforce fail at alloc_cpu.cpp:117] err == 0. DefaultCPUAllocator: can't allocate memory: "
+                       "you tried to allocate 68719476736 bytes. Error code 12 (Cannot allocate memory)")
+    assert "--batch" not in user_message(oom, "render") and "--window" in user_message(oom, "render")
+    assert "--batch" in user_message(oom, "train")
 
 
 # ----- weak: run folders ---------------------------------------------------------------------------------
