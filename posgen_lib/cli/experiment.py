@@ -44,7 +44,7 @@ def check_outputs(args) -> None:
     from ..records import check_output, check_record
 
     if args.recipes is not None:
-        check_record(args.recipes, recipes.BEGIN, recipes.END, "--recipes")
+        check_record(args.recipes, recipes.BEGIN.format(args.preset), recipes.END.format(args.preset), "--recipes")
         return
     check_output(args.out, "--out", folder=True)
     check_record(args.out / "results.md", report.BEGIN, report.END, "--out")
