@@ -38,6 +38,7 @@ from pathlib import Path
 import nbformat
 
 from .assign import find_leaks
+from .lab import repository_root
 from .nbclean import find_notebooks
 
 CONFIG = "nbgrader_config.py"
@@ -50,8 +51,6 @@ class GradingError(ValueError):
 
 def repository_config() -> Path:
     """The repository's ``nbgrader_config.py`` (next to ``notebooks/``)."""
-    from .lab import repository_root
-
     path = repository_root() / CONFIG
     if not path.is_file():
         raise GradingError(f"{path} is missing: it holds the course's nbgrader settings (docs/teaching.md)")

@@ -31,6 +31,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+
+from .assign import find_leaks, student_version
+
 NOTEBOOKS = "notebooks"
 STUDENT_FOLDER = Path("build") / "student"  # the student lab's root, inside the repository
 NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
@@ -56,10 +60,6 @@ def student_workspace(notebooks: Path | None = None, out: Path | None = None) ->
     """``out`` (default ``build/student/`` of the repository) holding a student copy of every notebook in
     ``notebooks`` (default the repository's ``notebooks/``); writes only the copies that are missing,
     and checks each new copy for solution or hidden-test text (ValueError naming the leak)."""
-    from .assign import find_leaks, student_version
-
-    import nbformat
-
     notebooks = Path(notebooks or repository_root() / NOTEBOOKS)
     out = Path(out or repository_root() / STUDENT_FOLDER)
     out.mkdir(parents=True, exist_ok=True)
