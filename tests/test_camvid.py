@@ -11,8 +11,8 @@ from PIL import Image
 import posgen_lib as pg
 from posgen_lib.cli import main
 from posgen_lib.data.camvid import CamVid, find_examples
-from posgen_lib.data.fabricate import (CAMVID_SPLITS, CV_POLE, CV_ROAD, CV_VOID, camvid_data_config,
-                                       fabricate_tree, save_image)
+from posgen_lib.data.fabricate import (CAMVID_SIZE, CAMVID_SPLITS, CV_POLE, CV_ROAD, CV_VOID, fabricate_tree,
+                                       save_image)
 from posgen_lib.data.prepare import check_dataset
 from posgen_lib.data.transforms import downsample_image, downsample_labels
 
@@ -54,21 +54,21 @@ def test_photos_go_down_by_area_averaging():
 # --- the loader --------------------------------------------------------------------------
 
 def test_items_at_1x_and_ground_truth_at_2x_and_4x(camvid):
-    val = CamVid(camvid, "val", camvid_data_config())
+    val = CamVid(camvid, "val")
     item = val[0]
-    assert item["label"].shape == (12, 16) and item["image"].shape == (3, 12, 16)
+    assert item["label"].shape == (90, 120) and item["image"].shape == (3, 90, 120)
     assert (item["instance"] == 0).all() and item["path"].endswith(f"{CAMVID_SPLITS['val'][0]}.png")
     native = val.native(0)
     assert torch.equal(val.at_scale(0, 4)["label"], native["label"])
     assert torch.allclose(val.at_scale(0, 4)["image"], native["image"], atol=1e-6)
-    assert val.at_scale(0, 2)["label"].shape == (24, 32)
+    assert val.at_scale(0, 2)["label"].shape == (180, 240)
     assert torch.equal(val.at_scale(0, 1)["label"], item["label"])
     with pytest.raises(ValueError, match="1x to 4x"):
         val.at_scale(0, 3)
 
 
 def test_train_items_are_seeded_crops_and_flips_with_their_native_window(camvid):
-    cfg = camvid_data_config()
+    cfg = pg.preset("camvid").data
     first = [CamVid(camvid, "train", cfg, generator=torch.Generator().manual_seed(3), high_res=4.0)[1]
              for _ in range(2)]
     assert torch.equal(first[0]["label"], first[1]["label"])
@@ -76,11 +76,11 @@ def test_train_items_are_seeded_crops_and_flips_with_their_native_window(camvid)
     flips = 0
     for _ in range(12):
         item = ds[1]
-        assert item["label"].shape == cfg.train_crop and item["label_hr"].shape == (32, 48)
+        assert item["label"].shape == cfg.train_crop and item["label_hr"].shape == (320, 448)
         # the 1x item is exactly the native window brought down by the two rules
         assert torch.equal(CamVid.downsample_labels(item["label_hr"], 4), item["label"])
         assert torch.allclose(downsample_image(item["image_hr"], 4), item["image"], atol=1e-5)
-        flips += int((item["label"] == 1).nonzero()[:, 1].float().mean() > 6)  # the building is on the left
+        flips += int((item["label"] == 1).nonzero()[:, 1].float().mean() > 56)  # the building is on the left
     assert 0 < flips < 12
 
 
@@ -92,7 +92,7 @@ def test_lists_with_segnet_paths_folders_alone_and_a_test_split(camvid):
     assert not (camvid / "test").exists()
     shutil.copytree(camvid / "val", camvid / "test")
     shutil.copytree(camvid / "valannot", camvid / "testannot")
-    assert len(CamVid(camvid, "test", camvid_data_config())) == 1
+    assert len(CamVid(camvid, "test")) == 1
     assert [s.name for s in check_dataset(camvid, "camvid").splits] == ["train", "val", "test"]
 
 
@@ -110,7 +110,7 @@ def _size_mismatch(root):
 
 def _unknown_id(root):
     path = root / "trainannot" / f"{CAMVID_SPLITS['train'][1]}.png"
-    save_image(np.full((48, 64), 12, np.uint8), path)
+    save_image(np.full(CAMVID_SIZE, 12, np.uint8), path)
     return path, "not in the 'camvid' label set"
 
 
@@ -155,16 +155,14 @@ def test_data_check_takes_the_dataset_first_or_as_an_option(camvid, capsys):
 
 def test_a_camvid_generator_trains_on_the_fabricated_tree(camvid, tmp_path):
     cfg = pg.preset("camvid")
-    cfg.data = camvid_data_config()
     cfg.data.root = str(camvid)
-    cfg.model.image_size = (12, 16)
     cfg.model.ngf, cfg.model.spade_hidden, cfg.model.ndf = 4, 8, 8
     cfg.train.steps, cfg.train.batch_size, cfg.train.ckpt_every = 2, 2, 1
     G = pg.train.train(cfg, tmp_path / "run", progress=False).generator
-    sem = pg.data.to_semantics(torch.full((1, 12, 16), CV_VOID), None, "camvid", use_instance=False)
-    assert sem.shape == (1, 12, 12, 16)  # 11 classes + void, no edge channel
+    sem = pg.data.to_semantics(torch.full((1, 90, 120), CV_VOID), None, "camvid", use_instance=False)
+    assert sem.shape == (1, 12, 90, 120)  # 11 classes + void, no edge channel
     with torch.no_grad():
-        assert G(sem).shape == (1, 3, 12, 16) and pg.render(G, sem, scale=4).shape == (1, 3, 48, 64)
+        assert G(sem).shape == (1, 3, 90, 120) and pg.render(G, sem, scale=4).shape == (1, 3, 360, 480)
 
 
 # --- the real copy -----------------------------------------------------------------------

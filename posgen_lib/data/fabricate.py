@@ -15,7 +15,7 @@ layout (32x64 files, 3 examples over ``train`` and ``val``) that the loaders
     coco_stuff/{split}_label/{name}.png    label ids, with a corner of 255 (unlabeled)
     coco_stuff/{split}_inst/{name}.png     instance ids (the person is 1)
 
-    camvid/{split}/{name}.png              photo (the label colours), 64x48: 4x a 16x12 1x size
+    camvid/{split}/{name}.png              photo (the label colours), 480x360 like the SegNet copy
     camvid/{split}annot/{name}.png         label ids 0..10, 11 = void (a pole one pixel wide)
     camvid/train.txt                       the SegNet tutorial's list, with its absolute paths
 
@@ -134,26 +134,20 @@ def make_coco_stuff(root: Path, instances: bool = True) -> Path:
 # --- CamVid ------------------------------------------------------------------------
 
 CAMVID_SPLITS = {"train": ["0001TP_006690", "0006R0_f00930", "0016E5_00390"], "val": ["0016E5_07959"]}
-CAMVID_SIZE = (48, 64)  # (H, W): 4x the 1x size of camvid_data_config()
-CV_SKY, CV_BUILDING, CV_POLE, CV_ROAD, CV_CAR, CV_VOID = 0, 1, 2, 3, 8, 11
-
-
-def camvid_data_config():
-    """The ``camvid`` preset's data config at the fabricated files' 1x size, 16x12 (4x smaller)."""
-    data = preset("camvid").data
-    data.crop_size, data.train_crop = 16, (8, 12)
-    return data
+CAMVID_SIZE = (360, 480)  # (H, W): the SegNet copy's size, 4x the camvid preset's 90x120
+CV_SKY, CV_BUILDING, CV_POLE, CV_ROAD, CV_CAR, CV_PEDESTRIAN, CV_VOID = 0, 1, 2, 3, 8, 9, 11
 
 
 def camvid_scene(seed: int) -> np.ndarray:
-    """(H, W) uint8 label ids: sky, a building, road, a car, a pole one pixel wide, a void corner."""
+    """(H, W) uint8 label ids: sky, a building, road, a car, a pedestrian, a pole one pixel wide, a void corner."""
     h, w = CAMVID_SIZE
     label = np.full((h, w), CV_SKY, np.uint8)
-    label[8:28, : 20 + 4 * seed] = CV_BUILDING
-    label[28:] = CV_ROAD
-    label[30:40, 36:52] = CV_CAR
-    label[6:44, 29] = CV_POLE
-    label[44:, :6] = CV_VOID
+    label[60:210, : 150 + 30 * seed] = CV_BUILDING
+    label[210:] = CV_ROAD
+    label[225:300, 270:390] = CV_CAR
+    label[150:260, 400:416] = CV_PEDESTRIAN
+    label[45:330, 218] = CV_POLE
+    label[330:, :45] = CV_VOID
     return label
 
 

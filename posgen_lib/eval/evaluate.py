@@ -28,15 +28,21 @@ from tqdm.auto import tqdm
 from ..data.transforms import to_semantics
 from ..rendering.methods import METHODS, check_method, upscale
 from .fid import DistributionScores, InceptionFeatures, SegmenterFeatures
+from .perception import (PATCH, PatchKID, band_psnr_curve, boundary_counts, boundary_fscore, crop_positions,
+                         edge_and_texture_energy, lowpass_psnr)
 from .metrics import (SegmentationScore, boundary_band, class_color_error, fixed_pattern, fixed_pattern_excess,
                       pixel_scores, spectral_peaks)
 from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
 
 
-METRICS = ("miou", "pixel_accuracy", "segfd", "fid", "kid", "psnr", "ssim", "psnr_band", "psnr_interior",
-           "ssim_band", "ssim_interior", "sharpness", "consistency", "stripes", "pattern_x", "pattern_y",
-           "spectral_peak_x", "spectral_peak_y")
+PATCH_KID_SCALE = 2.0  # patch-KID from this scale up (a 32-pixel crop is a large part of a 1x image)
+PATCH_KID_CROPS = 5000  # crops per region (boundary, interior)
+METRICS = ("miou", "pixel_accuracy", "boundary_f", "segfd", "fid", "kid", "patch_kid_boundary", "patch_kid_interior",
+           "psnr", "ssim", "psnr_band", "psnr_band_r1", "psnr_band_r2", "psnr_band_r4", "psnr_band_r8",
+           "psnr_interior", "psnr_lowpass", "ssim_band", "ssim_interior", "sharpness", "edge_energy",
+           "texture_energy", "consistency", "stripes", "pattern_x", "pattern_y", "spectral_peak_x",
+           "spectral_peak_y")
 
 
 @torch.no_grad()
@@ -66,12 +72,16 @@ class _RunScores:
         self.pixel: dict[str, list[torch.Tensor]] = {}
         self.consistency: list[torch.Tensor] = []
         self.peaks: dict[str, list[torch.Tensor]] = {}
+        self.boundaries: dict[str, list[torch.Tensor]] = {}
         self.image_sum, self.images = None, 0
         self.ground_truth = ground_truth
 
-    def add(self, fake, truth_image, truth_label, band, one_x, segmenter, device) -> None:
+    def add(self, fake, truth_image, truth_label, band, one_x, segmenter, device, scale: float = 1.0) -> None:
         if self.seg is not None:
-            self.seg.update(segmenter.predict(fake), segmenter.class_index(truth_label).to(device))
+            pred, target = segmenter.predict(fake), segmenter.class_index(truth_label).to(device)
+            self.seg.update(pred, target)
+            for name, values in boundary_counts(pred, target, band_radius(scale)).items():
+                self.boundaries.setdefault(name, []).append(values.cpu())
         fake = fake.cpu()
         self.image_sum = fake.sum(0) if self.image_sum is None else self.image_sum + fake.sum(0)
         self.images += len(fake)
@@ -79,7 +89,10 @@ class _RunScores:
             self.peaks.setdefault(name, []).append(values)
         if not self.ground_truth:
             return
-        for name, values in pixel_scores(fake, truth_image, band).items():
+        measures = {**pixel_scores(fake, truth_image, band), **band_psnr_curve(fake, truth_image, truth_label),
+                    "psnr_lowpass": lowpass_psnr(fake, truth_image, scale),
+                    **edge_and_texture_energy(fake, truth_image, truth_label, scale)}
+        for name, values in measures.items():
             self.pixel.setdefault(name, []).append(values)
         if one_x is not None:  # the area average of the upscaled image against the 1x output
             down = F.interpolate(fake, size=one_x.shape[-2:], mode="area")
@@ -92,11 +105,16 @@ class _RunScores:
             out.update(miou=self.seg.miou(), pixel_accuracy=self.seg.pixel_accuracy())
         if self.pixel:
             values = {k: torch.cat(v) for k, v in self.pixel.items()}
-            out.update({k: float(v.nanmean()) for k, v in values.items() if not k.startswith("energy")})
-            out["sharpness"] = float(values["energy_fake"].sum() / values["energy_real"].sum().clamp(min=1e-12))
+            sums = {k: v.sum() for k, v in values.items() if k.endswith(("_fake", "_real"))}
+            out.update({k: float(v.nanmean()) for k, v in values.items() if k not in sums})
+            for name in ("energy", "edge", "texture"):  # a ratio over the set: 1 is the photo's
+                out["sharpness" if name == "energy" else f"{name}_energy"] = float(
+                    sums[f"{name}_fake"] / sums[f"{name}_real"].clamp(min=1e-12))
             out["stripes"] = fixed_pattern_excess(self.image_sum / self.images, real_mean)
         if self.images:
             out.update(pattern_scores(self.image_sum / self.images, self.peaks))
+        if self.boundaries:
+            out["boundary_f"] = boundary_fscore({k: torch.cat(v) for k, v in self.boundaries.items()})
         if self.consistency:
             out["consistency"] = float(torch.cat(self.consistency).mean())
         return out
@@ -129,10 +147,16 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
         dists = {name: DistributionScores(ext, kid=kid) for name, (ext, kid) in extractors.items()}
         real_mean = truth.image.mean(0) if ground_truth else None
         band = boundary_band(truth.label, band_radius(scale))
+        patches = None
+        if segmenter is not None and ground_truth and scale >= PATCH_KID_SCALE:
+            per_image = 2 * -(-PATCH_KID_CROPS // len(truth.image))  # >= PATCH_KID_CROPS crops per region
+            patches = PatchKID(segmenter, crop_positions(truth.label, per_image, PATCH))
         for start in range(0, len(truth.image), batch_size):
             real = truth.image[start:start + batch_size].to(device)
             for d in dists.values():
                 d.add_real(real)
+            if patches is not None:
+                patches.add(real, start, real=True)
         # At 1x all methods of one generator coincide: score each generator once.
         todo = runs if scale != 1 else list({key: (key, m) for key, m in runs}.values())
         for key, method in tqdm(todo, desc=f"scale {scale:g}x", disable=not progress):
@@ -148,10 +172,15 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
                 fake = generate(G, method, sem, size, sem_hr).float()
                 for d in dists.values():
                     d.add_fake(fake)
+                if patches is not None:
+                    patches.add(fake, start)
                 one_x = G(sem) if scale != 1 and ground_truth else None
-                scores.add(fake, truth.image[part], truth.label[part], band[part], one_x, segmenter, device)
+                scores.add(fake, truth.image[part], truth.label[part], band[part], one_x, segmenter, device, scale)
             row = {"generator": key, "method": method if scale != 1 else "1x", "scale": scale,
                    "images": len(truth.image), **scores.row(real_mean)}
+            if patches is not None:
+                row.update(patches.compute())
+                patches.reset_fake()
             for name, d in dists.items():
                 result = d.compute()
                 row[name] = result["fd"]
@@ -228,9 +257,9 @@ def format_value(metric: str, value) -> str:
         return "n/a"
     if metric in ("miou", "pixel_accuracy"):
         return f"{100 * value:.1f}"
-    if metric == "kid":
+    if metric == "kid" or metric.startswith("patch_kid"):
         return f"{1000 * value:.1f}"
-    if metric.startswith("ssim") or metric == "sharpness":
+    if metric.startswith("ssim") or metric in ("sharpness", "edge_energy", "texture_energy", "boundary_f"):
         return f"{value:.3f}"
     if metric == "stripes":
         return f"{value:+.1f}"
@@ -242,7 +271,10 @@ HEADERS = {"miou": "mIoU %", "pixel_accuracy": "acc %", "segfd": "SegFD", "fid":
            "psnr_interior": "inner PSNR", "ssim_band": "band SSIM", "ssim_interior": "inner SSIM",
            "sharpness": "sharpness", "consistency": "consist. dB", "stripes": "stripes dB",
            "pattern_x": "pattern x (grey)", "pattern_y": "pattern y (grey)", "spectral_peak_x": "peak x (grey)",
-           "spectral_peak_y": "peak y (grey)"}
+           "spectral_peak_y": "peak y (grey)", "boundary_f": "boundary F", "patch_kid_boundary": "patch-KID edge x1e3",
+           "patch_kid_interior": "patch-KID inner x1e3", "psnr_band_r1": "band PSNR r1",
+           "psnr_band_r2": "band PSNR r2", "psnr_band_r4": "band PSNR r4", "psnr_band_r8": "band PSNR r8",
+           "psnr_lowpass": "low-pass PSNR", "edge_energy": "edge energy", "texture_energy": "texture energy"}
 
 
 def table_rows(rows: list[dict], metrics=METRICS) -> tuple[list[str], list[list[str]]]:

@@ -57,6 +57,7 @@ from .losses import gan_loss, split_pred
 from .objective import GANObjective, Objective
 
 CONSISTENCY_BLOCK = 8  # 1x pixels per side of the block rendered at sub-pixel positions
+NEW_PARTS = ("detail.", "texture.")  # what an any-resolution model adds to the PosGen it starts from
 
 
 def patch_discriminator_config(cfg: ModelConfig) -> ModelConfig:
@@ -143,7 +144,7 @@ def start_from(G: Generator, spec: str, freeze: bool) -> None:
     if diff:
         raise CheckpointError(f"anyres_init {spec}: its model differs from this one ({'; '.join(diff)})")
     weights = source.state_dict()
-    missing = [k for k in G.state_dict() if k not in weights and not k.startswith("detail.")]
+    missing = [k for k in G.state_dict() if k not in weights and not k.startswith(NEW_PARTS)]
     if missing:
         raise CheckpointError(f"anyres_init {spec} lacks {missing[:4]}: start from a PosGen model")
     G.load_state_dict({**G.state_dict(), **{k: v for k, v in weights.items() if k in G.state_dict()}})
