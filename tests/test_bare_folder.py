@@ -2,10 +2,11 @@
 
 A student (or ``nbgrader autograde``) has one notebook in an otherwise empty folder: results, images
 and models must come from the installed package, and whatever the notebook trains goes to the
-checkpoint cache (``POSGEN_CKPT_DIR``), outside the folder that is handed in. Notebook 06 is the one
-run here: it reads the experiment's results and trains the SPADE baseline. Every notebook also runs
-in the grading-loop test (tests/test_grading_loop.py runs 04 in nbgrader's assignment folders) and,
-from notebooks/, in ``make test``'s nbval pass; the static checks below cover all of them.
+checkpoint cache (``POSGEN_CKPT_DIR``), outside the folder that is handed in. Notebook 05 is the one
+run here (it trains two models: the case that once left 91 MB of checkpoints in every student's
+folder); the grading-loop test runs 04 in nbgrader's assignment folders, and ``make test``'s nbval
+pass runs every notebook from notebooks/. The static checks below cover all of them: no code cell
+names a path outside its folder, and notebook 06 reads the experiment's results from the package.
 """
 from __future__ import annotations
 
@@ -39,11 +40,11 @@ def test_code_names_no_path_outside_the_notebooks_folder(path):
                       "from the package and train into pg.course.checkpoint_folder(...)"
 
 
-def test_notebook_06_runs_alone_in_an_empty_folder(tmp_path):
+def test_notebook_05_runs_alone_in_an_empty_folder(tmp_path):
     nbclient = pytest.importorskip("nbclient")
-    folder, cache = tmp_path / "06_resolution_upscaling", tmp_path / "cache"
+    folder, cache = tmp_path / "05_training", tmp_path / "cache"
     folder.mkdir()
-    notebook = folder / "06_resolution_upscaling.ipynb"
+    notebook = folder / "05_training.ipynb"
     shutil.copy(ROOT / "notebooks" / notebook.name, notebook)
     nb = nbformat.read(notebook, as_version=4)
     env = {"POSGEN_FAST": "1", "POSGEN_CKPT_DIR": str(cache), "MPLBACKEND": "Agg"}
@@ -60,4 +61,5 @@ def test_notebook_06_runs_alone_in_an_empty_folder(tmp_path):
             else:
                 os.environ[key] = value
     assert sorted(p.name for p in folder.iterdir()) == [notebook.name], "the notebook left files in its folder"
-    assert any(cache.rglob("model.pt")), "the SPADE baseline trained into POSGEN_CKPT_DIR"
+    trained = sorted(p.parent.name for p in cache.rglob("model.pt"))
+    assert trained == ["05_synthetic_3_steps", "05_synthetic_no_fm_3_steps"], f"trained into POSGEN_CKPT_DIR: {trained}"
