@@ -26,7 +26,7 @@ from PIL import Image
 
 import posgen_lib as pg
 from posgen_lib.cli import main, parse
-from posgen_lib.data.fabricate import make_cityscapes, make_coco_stuff
+from posgen_lib.data.fabricate import fabricate_tree, make_cityscapes, make_coco_stuff
 
 from conftest import ROOT
 
@@ -86,7 +86,8 @@ def _small(args: list[str]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    """A newcomer's folder: Cityscapes downloads, a prepared COCO-Stuff, label maps, the notebooks, a submission."""
+    """A newcomer's folder: Cityscapes downloads, a prepared COCO-Stuff, a CamVid copy beside it
+    (``../shared/camvid``, fabricated), label maps, the notebooks, a submission."""
     root = tmp_path_factory.mktemp("newcomer")
     home = root / "home"
     tree = make_cityscapes(root / "tree")
@@ -98,6 +99,7 @@ def workspace(tmp_path_factory):
                 zf.write(path, path.relative_to(tree).as_posix())
     work = root / "work"
     make_coco_stuff(work / "data" / "coco_stuff")  # prepared by the reader (data/README.md)
+    fabricate_tree(root / "shared", "camvid")  # ../shared/camvid from the working folder, as in the docs
     synthetic = pg.data.SyntheticStreets(size=(64, 128), length=1, split="test")[0]["label"]
     Image.fromarray(synthetic.numpy().astype(np.uint8)).save(work / "labels.png")
     tiny = pg.data.SyntheticStreets(size=(32, 64), length=1, split="test")[0]["label"]

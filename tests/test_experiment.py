@@ -7,9 +7,11 @@ import pytest
 from PIL import Image
 
 from posgen_lib.cli import main
-from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arm_runs, arms, arms_of_seed, core_runs,
-                                        main_runs, operating_name, run_experiment)
-from posgen_lib.eval.report import aggregate, better
+from posgen_lib.data.fabricate import fabricate_tree
+from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arms, arms_of_seed, at_amplitude, base_name,
+                                        core_runs, front_runs, main_runs, operating_name, run_experiment)
+from posgen_lib.eval.report import aggregate, beats_on_both, better
+from posgen_lib.rendering import METHODS
 
 
 # ----- the experiment, end to end (FAST mode) ---------------------------------------------------
@@ -24,19 +26,22 @@ def experiment(tmp_path_factory):
 def test_experiment_scores_every_run_at_its_scales_and_writes_report_and_pictures(experiment):
     root, results = experiment
     exp = ExperimentConfig().resolved()
-    assert exp.preset == "tiny" and exp.seeds == (0,) and exp.count == 2
+    assert exp.seeds == (0,) and exp.count == 2
     rows = results["rows"]
     keys = {(r["generator"], r["method"], r["scale"]) for r in rows}
-    assert {(g, m, ARM_SCALE) for g, m in main_runs(exp) + arm_runs(exp)} <= keys
+    assert {(g, m, ARM_SCALE) for g, m in main_runs(exp) + front_runs(exp)} <= keys
     assert {(g, m, s) for g, m in core_runs(exp) for s in exp.scales} <= keys
     assert ("SPADE", "features_bilinear", 8.0) not in keys  # the costly 8x pass runs the core methods only
-    assert {(a.name, "1x", 1.0) for a in arms(exp)} <= keys
-    assert all({"miou", "segfd", "psnr", "psnr_band", "sharpness", "stripes"} <= set(r) for r in rows)
-    assert all("consistency" in r for r in rows if r["scale"] != 1.0)
+    assert {m for _, m, s in keys if s == ARM_SCALE} == set(METHODS)  # every method at 4x
+    assert {at_amplitude(f"AnyRes GAN {w:g}", t) for w in exp.tradeoff for t in exp.knobs} <= {k[0] for k in keys}
+    assert all({"miou", "segfd", "psnr", "psnr_band", "pattern_x", "boundary_f"} <= set(r) for r in rows)
+    assert all({"patch_kid_boundary", "patch_kid_interior", "edge_energy", "texture_energy", "psnr_lowpass",
+                "psnr_band_r8", "consistency"} <= set(r) for r in rows if r["scale"] != 1.0)
     assert json.loads((root / "docs" / "results.json").read_text())["meta"]["fast_mode"] is True
     text = (root / "docs" / "results.md").read_text()
-    for heading in ("## Targets", "### 4x", "### 8x", "## The any-resolution arms at 4x", "## Cost at 4x",
-                    "img/anyres_tradeoff.png", "img/upscaling_4x.png", "img/spectra.png", operating_name(exp)):
+    for heading in ("## Targets", "### 4x", "### 8x", "## The distortion-perception front at 4x", "## Ablations",
+                    "## Band PSNR over the band", "## Cost at 4x", "img/anyres_front.png", "img/upscaling_4x.png",
+                    "img/spectra.png", operating_name(exp), base_name(exp)):
         assert heading in text, heading
     for figure in results["meta"]["figures"].values():
         picture = Image.open(root / "docs" / figure)
@@ -51,6 +56,23 @@ def test_experiment_reuses_trained_models_and_scores(experiment):
     assert all(t["train_seconds"] is None for t in again["meta"]["training"].values())
     assert again["rows"] == results["rows"]  # the scores came from the cache too
     assert again["meta"]["eval_seconds"] < results["meta"]["eval_seconds"]
+
+
+def test_the_camvid_experiment_runs_every_method_at_2x_and_4x_on_real_layout(tmp_path):
+    data = fabricate_tree(tmp_path, "camvid")
+    exp = ExperimentConfig(preset="camvid", data=str(data))
+    results = run_experiment(tmp_path / "docs", tmp_path / "cache", exp, progress=False)
+    keys = {(r["generator"], r["method"], r["scale"]) for r in results["rows"]}
+    for scale in (2.0, 4.0):
+        assert {m for _, m, s in keys if s == scale} == set(METHODS)
+    assert not any(s == 8.0 for *_, s in keys)
+    text = (tmp_path / "docs" / "results_camvid.md").read_text()
+    assert "CamVid" in text and "non-commercial" in text and "img/camvid_upscaling_4x.png" in text
+    assert (tmp_path / "docs" / "results_camvid.json").is_file() and not (tmp_path / "docs" / "results.md").exists()
+    picture = Image.open(tmp_path / "docs" / "img" / "camvid_upscaling_4x.png")
+    assert picture.size[1] > 400  # four rows of crops: car edge, pole, pedestrian, road marking
+    with pytest.raises(ValueError, match="needs data"):
+        ExperimentConfig(preset="camvid").resolved()
 
 
 def test_eval_command_prints_a_table(experiment, capsys):
@@ -75,14 +97,17 @@ def test_eval_command_errors(experiment, capsys):
 
 # ----- the report's logic ----------------------------------------------------------------------------
 
-def test_ablation_arms_train_on_the_first_seeds_and_the_core_on_every_seed():
+def test_ablation_arms_train_on_the_first_seeds_and_the_rest_on_every_seed():
     exp = ExperimentConfig(seeds=(0, 1, 2), ablation_seeds=2).resolved()
-    core = {"PosGen", "SPADE", operating_name(exp)}
-    assert [a.name for a in arms_of_seed(exp, 0)] == [a.name for a in arms(exp)]
+    ablations = {a.name for a in arms(exp) if a.ablation}
+    assert ablations == {"AnyRes without texture branch", "AnyRes no consistency"}
     assert [a.name for a in arms_of_seed(exp, 1)] == [a.name for a in arms(exp)]
-    assert {a.name for a in arms_of_seed(exp, 2)} == core
+    assert {a.name for a in arms_of_seed(exp, 2)} == {a.name for a in arms(exp)} - ablations
+    assert not any(a.ablation for a in arms(ExperimentConfig(preset="camvid", data="x").resolved()))
     with pytest.raises(ValueError, match="ablation_seeds"):
         ExperimentConfig(ablation_seeds=0).resolved()
+    with pytest.raises(ValueError, match="operating point"):
+        ExperimentConfig(operating_texture=0.7).resolved()
 
 
 def test_a_rerun_keeps_the_hand_written_reading_of_the_report(experiment):
@@ -106,19 +131,31 @@ def test_a_method_wins_only_by_more_than_the_spreads():
     assert better("psnr", (20.0, 0.6), (19.0, 0.5)) == 0  # within the spreads: a tie
     assert better("kid", (0.01, 0.0), (0.02, 0.0)) == 1  # lower is better
     assert better("sharpness", (0.9, 0.0), (1.3, 0.0)) == 1  # closer to the ground truth's 1.0
-    assert better("stripes", (-2.0, 0.0), (1.0, 0.0)) == 1 and better("stripes", (-2.0, 0.0), (-5.0, 0.0)) == 0
+    assert better("texture_energy", (0.9, 0.0), (0.5, 0.0)) == 1 and better("pattern_x", (0.5, 0.1), (2.0, 0.1)) == 1
+    assert better("boundary_f", (0.9, 0.01), (0.8, 0.01)) == 1
+
+
+def test_a_point_beats_a_reference_only_on_band_psnr_and_both_patch_kids():
+    agg = {("A", "m", 4.0): {"psnr_band": (18.0, 0.1), "patch_kid_boundary": (0.02, 0.001),
+                             "patch_kid_interior": (0.01, 0.001)},
+           ("J", "m", 4.0): {"psnr_band": (17.0, 0.1), "patch_kid_boundary": (0.03, 0.001),
+                             "patch_kid_interior": (0.02, 0.001)},
+           ("B", "m", 4.0): {"psnr_band": (18.0, 0.1), "patch_kid_boundary": (0.04, 0.001),
+                             "patch_kid_interior": (0.01, 0.001)}}
+    assert beats_on_both(agg, ("A", "m", 4.0), ("J", "m", 4.0))
+    assert not beats_on_both(agg, ("B", "m", 4.0), ("J", "m", 4.0))  # worse patch-KID at the boundaries
 
 
 # ----- the CPU recipe comparison ------------------------------------------------------------------
 
 def test_recipe_comparison_writes_its_table_between_markers(tmp_path, capsys):
     page = tmp_path / "training.md"
-    page.write_text("# Training\n\nprose before\n\n<!-- posgen recipes: begin -->\nold\n"
-                    "<!-- posgen recipes: end -->\n\nafter\n")
+    page.write_text("# Training\n\nprose before\n\n<!-- posgen recipes synthetic: begin -->\nold\n"
+                    "<!-- posgen recipes synthetic: end -->\n\nafter\n")
     assert main(["experiment", "--recipes", str(page), "--cache", str(tmp_path / "cache"), "--quiet"]) == 0
     text = page.read_text()
     assert "prose before" in text and "after" in text and "old" not in text
-    for arm in ("defaults (bf16 autocast, channels_last)", "float32, contiguous (eager baseline)",
-                "defaults, raw weights (no EMA)"):
-        assert f"| {arm} |" in text
-    assert "posgen experiment --recipes" in text
+    for arm in ("old recipe", "+ noise inputs", "+ blurred discriminator", "OASIS objective", "CLADE trunk",
+                "chosen combination", "the photos themselves"):
+        assert f"| {arm} |" in text, arm
+    assert "posgen experiment --recipes" in text and "pattern x / y (grey levels)" in text

@@ -8,20 +8,23 @@ from .args import in_range, non_negative_int, positive_int
 
 def add(sub) -> None:
     p = sub.add_parser("experiment", help="the upscaling experiment: train the compared generators, score "
-                       "every method at several scales, write results.md and a comparison picture",
-                       description="Reproduce docs/results.md and its figures (docs/img/upscaling_4x.png, _8x, "
-                                   "anyres_tradeoff, spectra). Trained models are cached and reused, so a rerun "
-                                   "only scores.")
-    p.add_argument("--out", type=Path, default=Path("docs"), help="folder for results.md (default docs)")
+                       "every method at several scales, write the report and its pictures",
+                       description="Reproduce docs/results.md (synthetic) or docs/results_camvid.md (--preset camvid "
+                                   "--data DIR) and their figures (docs/img/[camvid_]upscaling_4x.png, anyres_front, "
+                                   "spectra). Trained models are cached and reused, so a rerun only scores.")
+    p.add_argument("--out", type=Path, default=Path("docs"),
+                   help="folder for the report (results.md; CamVid: results_camvid.md) and img/ (default docs)")
     p.add_argument("--cache", type=Path, default=Path("outputs/experiment"),
                    help="trained models are kept and reused here (default outputs/experiment)")
-    p.add_argument("--steps", type=positive_int, help="training steps of the 1x generators (default 2000)")
+    p.add_argument("--steps", type=positive_int,
+                   help="training steps of the 1x generators (default 2000; CamVid 4000)")
     p.add_argument("--anyres-steps", type=positive_int, help="training steps of each any-resolution arm (default 1500)")
     p.add_argument("--seeds", type=non_negative_int, nargs="+", help="training seeds (default 0 1 2)")
     p.add_argument("--ablation-seeds", type=positive_int, default=1,
-                   help="train the trade-off and ablation arms on this many of the first seeds (default 1); "
-                        "PosGen, SPADE and the operating point train on every seed")
-    p.add_argument("--count", type=in_range(2, 100_000, kind=int), help="held-out scenes per scale (default 64)")
+                   help="train the ablation arms on this many of the first seeds (default 1); every other arm "
+                        "trains on every seed")
+    p.add_argument("--count", type=in_range(2, 100_000, kind=int),
+                   help="held-out scenes per scale (default 64; CamVid: the 101 val photos)")
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
     p.add_argument("--device", help="cpu or cuda (default: POSGEN_DEVICE, else CUDA if present)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -41,14 +44,16 @@ def check_outputs(args) -> None:
 
     from ..errors import UserError
     from ..eval import recipes, report
+    from ..eval.experiment import ExperimentConfig, output_names
     from ..records import check_output, check_record
 
     if args.recipes is not None:
         check_record(args.recipes, recipes.BEGIN.format(args.preset), recipes.END.format(args.preset), "--recipes")
         return
+    names = output_names(ExperimentConfig(preset=args.preset))
     check_output(args.out, "--out", folder=True)
-    check_record(args.out / "results.md", report.BEGIN, report.END, "--out")
-    results = args.out / "results.json"
+    check_record(args.out / names["report"], report.BEGIN, report.END, "--out")
+    results = args.out / names["json"]
     if results.exists():
         try:
             ours = {"meta", "rows"} <= set(json.loads(results.read_text()))
@@ -74,11 +79,13 @@ def run(args) -> int:
         return 0
     from ..eval.experiment import ExperimentConfig, run_experiment
 
-    exp = ExperimentConfig(steps=args.steps, anyres_steps=args.anyres_steps, count=args.count,
+    exp = ExperimentConfig(preset=args.preset, data=str(args.data) if args.data else None, steps=args.steps,
+                           anyres_steps=args.anyres_steps, count=args.count,
                            seeds=tuple(args.seeds) if args.seeds else None, ablation_seeds=args.ablation_seeds,
                            inception=False if args.no_fid else None)
     results = run_experiment(args.out, args.cache, exp, args.device, progress=not args.quiet)
+    names = output_names(exp)
     pictures = ", ".join(sorted(results["meta"]["figures"].values()))
-    print(f"wrote {args.out / 'results.md'}, {args.out / 'results.json'} and {pictures} (in {args.out}) in "
+    print(f"wrote {args.out / names['report']}, {args.out / names['json']} and {pictures} (in {args.out}) in "
           f"{results['meta']['total_seconds']:.0f} s")
     return 0

@@ -1,18 +1,22 @@
-"""The upscaling comparison picture: one held-out scene, every method, zoomed on lane marks and a car edge.
+"""The upscaling comparison picture: one held-out scene, every method, zoomed where upscaling is hard.
 
-Layout (``docs/img/upscaling_4x.png``)::
+Layout (``docs/img/upscaling_4x.png``, ``docs/img/camvid_upscaling_4x.png``)::
 
     input labels (1x)          ground truth at the scale, crop boxes drawn
-    GT crop | method 1 crop | method 2 crop | ...        lane marks
-    GT crop | method 1 crop | method 2 crop | ...        car edge
+    GT crop | method 1 crop | method 2 crop | ...        one row per crop
+    ...
 
-The scene is the held-out scene (among the first few) with the most visible car
-and lane-mark pixels; the crops are centred on the lane-mark pixel nearest the
-camera and on the left edge of the largest car, found in the ground truth.
+The crops are found in the ground truth: on the procedural streets the lane mark
+nearest the camera and the left edge of the largest car; on CamVid a car's left
+edge, a pole, a pedestrian and a road marking (bright paint on the road). The
+scene is the held-out scene (among the first few) where most of them are
+visible. :func:`front_figure` draws the distortion-perception plane of the
+any-resolution arms; :func:`spectrum_figure` the power spectra.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -26,22 +30,67 @@ from ..viz import to_uint8
 from .evaluate import generate
 from .metrics import power_spectrum
 
-MARK_BRIGHTNESS = 0.3  # road pixels brighter than this (in [-1, 1]) are lane marks
-ROAD, CAR = (get_label_set("synthetic").id_of(name) for name in ("road", "car"))
+MARK_BRIGHTNESS = 0.3  # road pixels brighter than this (in [-1, 1]) are lane marks / road markings
+Finder = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], "tuple[int, int] | None"]  # (label, instance, image)
 
 
-def _marks(label: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
-    """(H, W) bool: lane-mark pixels (bright road)."""
-    return (label == ROAD) & (image.mean(0) > MARK_BRIGHTNESS)
+def _marks(label: torch.Tensor, image: torch.Tensor, road: int) -> torch.Tensor:
+    """(H, W) bool: road marking pixels (bright road)."""
+    return (label == road) & (image.mean(0) > MARK_BRIGHTNESS)
 
 
-def pick_scene(scenes_1x, candidates: int = 24) -> int:
-    """Index of the scene with the most car pixels and lane-mark pixels (each capped)."""
+def _nearest_mark(road: int) -> Finder:
+    def find(label, instance, image):
+        marks = _marks(label, image, road).nonzero()
+        return tuple(marks[marks[:, 0].argmax()].tolist()) if len(marks) else None  # nearest the camera
+    return find
+
+
+def _left_edge(cls: int) -> Finder:
+    """The left edge of the largest instance of ``cls`` (the class's widest row where there are no instances)."""
+    def find(label, instance, image):
+        mask = label == cls
+        if not mask.any():
+            return None
+        ids = instance[mask]
+        if ids.max() > 0:
+            mask = instance == torch.mode(ids).values
+        rows = mask.sum(1)
+        r = int(rows.argmax())
+        return r, int(mask[r].nonzero().min())
+    return find
+
+
+def _centre_of(cls: int) -> Finder:
+    """The pixel of ``cls`` nearest its median position."""
+    def find(label, instance, image):
+        where = (label == cls).nonzero()
+        if not len(where):
+            return None
+        median = where.float().median(0).values
+        return tuple(where[(where - median).pow(2).sum(1).argmin()].tolist())
+    return find
+
+
+def crop_finders(label_set: str) -> dict[str, Finder]:
+    """What the comparison zooms on, per label set (tiny test presets use the synthetic set)."""
+    ls = get_label_set(label_set)
+    if ls.name == "camvid":
+        return {"car edge": _left_edge(ls.id_of("car")), "pole": _centre_of(ls.id_of("pole")),
+                "pedestrian": _centre_of(ls.id_of("pedestrian")), "road marking": _nearest_mark(ls.id_of("road"))}
+    road, car = ls.id_of("road"), ls.id_of("car")
+    return {"lane marks": _nearest_mark(road), "car edge": _left_edge(car)}
+
+
+def pick_scene(scenes_1x, label_set: str = "synthetic", candidates: int = 24) -> int:
+    """Index of the scene (among the first ``candidates``) where the most crop kinds are found, ties broken
+    by the pixels of the rarest one."""
+    finders = crop_finders(label_set)
     best, best_score = 0, -1.0
     for i in range(min(candidates, len(scenes_1x.label))):
-        cars = int((scenes_1x.label[i] == CAR).sum())
-        marks = int(_marks(scenes_1x.label[i], scenes_1x.image[i]).sum())
-        score = min(cars, 300) / 300 + min(marks, 30) / 30
+        label, instance, image = scenes_1x.label[i], scenes_1x.instance[i], scenes_1x.image[i]
+        found = sum(f(label, instance, image) is not None for f in finders.values())
+        score = found + min(int((label == int(label.flatten().bincount().argmin())).sum()), 100) / 1000
         if score > best_score:
             best, best_score = i, score
     return best
@@ -54,24 +103,15 @@ def _box_around(row: int, col: int, size: int, shape) -> tuple[int, int]:
     return top, left
 
 
-def crop_boxes(label: torch.Tensor, instance: torch.Tensor, image: torch.Tensor, size: int) -> dict:
-    """``{"lane marks": (top, left), "car edge": (top, left)}`` for ``size`` x ``size`` crops."""
+def crop_boxes(label: torch.Tensor, instance: torch.Tensor, image: torch.Tensor, size: int,
+               label_set: str = "synthetic") -> dict:
+    """``{crop name: (top, left)}`` for ``size`` x ``size`` crops of the ground truth at the output scale
+    (a kind that is absent from the scene is centred on the image)."""
     shape = tuple(label.shape)
     boxes = {}
-    marks = _marks(label, image).nonzero()
-    if len(marks):
-        r, c = marks[marks[:, 0].argmax()].tolist()  # the mark nearest the camera (lowest row)
-    else:
-        r, c = shape[0] - size // 2, shape[1] // 2
-    boxes["lane marks"] = _box_around(r, c, size, shape)
-    cars = instance[label == CAR]
-    if len(cars):
-        biggest = torch.mode(cars).values
-        rows, cols = (instance == biggest).nonzero(as_tuple=True)
-        r, c = int((rows.min() + rows.max()) // 2), int(cols.min())
-    else:
-        r, c = shape[0] // 2, shape[1] // 2
-    boxes["car edge"] = _box_around(r, c, size, shape)
+    for name, find in crop_finders(label_set).items():
+        where = find(label, instance, image) or (shape[0] // 2, shape[1] // 2)
+        boxes[name] = _box_around(*where, size, shape)
     return boxes
 
 
@@ -93,7 +133,7 @@ def comparison_figure(generators: dict, runs: list[tuple[str, str]], cfg, scenes
     for key, method in runs:
         images[run_title(key, method)] = to_uint8(generate(generators[key], method, sem, size, sem_hr)[0])
     crop = min(crop * max(1, size[0] // 256), size[0])  # the same field of view at 8x as at 4x
-    boxes = crop_boxes(scenes_hr.label[index], scenes_hr.instance[index], scenes_hr.image[index], crop)
+    boxes = crop_boxes(scenes_hr.label[index], scenes_hr.instance[index], scenes_hr.image[index], crop, label_set)
 
     columns = len(images)
     fig = Figure(figsize=(1.6 * columns, 1.6 * 2 + 3.0))
@@ -130,26 +170,40 @@ def _save(fig: Figure, path: str | Path, dpi: int = 100) -> Path:
     return path
 
 
-def tradeoff_figure(points: dict, path: str | Path) -> Path:
-    """Band PSNR against sharpness and against KID at 4x: ``points = {name: {metric: (mean, spread)}}``
-    (the trade-off arms, and bicubic for reference; see :func:`posgen_lib.eval.report.tradeoff_points`)."""
-    fig = Figure(figsize=(9, 3.4))
+def front_figure(agg: dict, curves: dict[str, list[tuple[float, str]]], references: dict[str, tuple[str, str]],
+                 path: str | Path, scale: float = 4.0) -> Path:
+    """The distortion-perception plane at ``scale``: band PSNR against patch-KID (boundary and interior crops
+    averaged). ``curves``: one line per label, through the generator keys of (texture amplitude, key) pairs
+    rendered by their own method (coordinates_hr), from t = 0, the faithful base, up; ``references``: single
+    points ``{label: (generator, method)}``. Bars are the spread over seeds; ``agg`` is
+    :func:`posgen_lib.eval.report.aggregate` of the rows."""
+    def point(stats: dict):
+        if not {"psnr_band", "patch_kid_boundary", "patch_kid_interior"} <= set(stats):
+            return None
+        kid = [stats[f"patch_kid_{r}"] for r in ("boundary", "interior")]
+        return (1000 * (kid[0][0] + kid[1][0]) / 2, 1000 * (kid[0][1] + kid[1][1]) / 2, *stats["psnr_band"])
+
+    fig = Figure(figsize=(6.4, 4.2))
     FigureCanvasAgg(fig)
-    axes = fig.subplots(1, 2)
-    for ax, metric, label in ((axes[0], "sharpness", "band sharpness ratio (1 = ground truth)"),
-                              (axes[1], "kid", "KID x1e3 (lower is better)")):
-        for name, stats in points.items():
-            if metric not in stats or "psnr_band" not in stats:
-                continue
-            scale = 1000 if metric == "kid" else 1
-            (x, dx), (y, dy) = stats[metric], stats["psnr_band"]
-            marker = "s" if name.startswith("bicubic") else "o"
-            ax.errorbar(x * scale, y, xerr=dx * scale, yerr=dy, fmt=marker, capsize=3)
-            ax.annotate(name, (x * scale, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
-        ax.set_xlabel(label)
-        ax.set_ylabel("band PSNR (dB)")
-        ax.grid(alpha=0.3)
-    fig.suptitle("Any-resolution PosGen at 4x: distortion against perception (Blau & Michaeli 2018)", fontsize=9)
+    ax = fig.add_subplot()
+    for label, keyed in curves.items():
+        xs = [(t, point(agg.get((key, "coordinates_hr", scale), {}))) for t, key in keyed]
+        xs = [(t, p) for t, p in xs if p is not None]
+        if not xs:
+            continue
+        line = ax.plot([p[0] for _, p in xs], [p[2] for _, p in xs], "-o", ms=4, label=label)[0]
+        for t, (x, dx, y, dy) in xs:
+            ax.errorbar(x, y, xerr=dx, yerr=dy, fmt="none", ecolor=line.get_color(), capsize=2, lw=0.8)
+            ax.annotate(f"t={t:g}", (x, y), textcoords="offset points", xytext=(4, 3), fontsize=6)
+    for (label, (name, method)), marker in zip(references.items(), "sD^v"):
+        p = point(agg.get((name, method, scale), {}))
+        if p is not None:
+            ax.errorbar(p[0], p[2], xerr=p[1], yerr=p[3], fmt=marker, color="k", ms=5, capsize=2, label=label)
+    ax.set_xlabel("patch-KID x1e3 (boundary and interior crops; lower is more realistic)")
+    ax.set_ylabel("band PSNR dB (higher is more faithful)")
+    ax.set_title(f"{scale:g}x: the distortion-perception plane (Blau & Michaeli 2018)", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     return _save(fig, path, dpi=110)
 

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..config import budget
 from ..data.transforms import to_semantics
 from ..rendering.methods import METHODS, check_method, upscale
 from .fid import DistributionScores, InceptionFeatures, SegmenterFeatures
@@ -149,7 +150,7 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
         band = boundary_band(truth.label, band_radius(scale))
         patches = None
         if segmenter is not None and ground_truth and scale >= PATCH_KID_SCALE:
-            per_image = 2 * -(-PATCH_KID_CROPS // len(truth.image))  # >= PATCH_KID_CROPS crops per region
+            per_image = 2 * -(-budget(PATCH_KID_CROPS, 64) // len(truth.image))  # crops per region, at least
             patches = PatchKID(segmenter, crop_positions(truth.label, per_image, PATCH))
         for start in range(0, len(truth.image), batch_size):
             real = truth.image[start:start + batch_size].to(device)

@@ -1,27 +1,28 @@
-"""``posgen experiment``: the upscaling experiment behind docs/results.md, in one command.
+"""``posgen experiment``: the upscaling experiment behind docs/results.md (synthetic) and docs/results_camvid.md
+(real CamVid photos), in one command.
 
-1. Train the 1x generators, PosGen and the SPADE baseline, with the same budget
-   (preset ``synthetic``, :attr:`ExperimentConfig.steps` steps, EMA, the same
-   data order), once per seed.
-2. Train the any-resolution arms (:mod:`posgen_lib.train.anyres`) from each
-   seed's PosGen: the trade-off between reconstruction and the patch GAN
-   (:attr:`ExperimentConfig.tradeoff`), and the ablations (LIIF's feature
-   unfolding, no consistency term, no residual form, trained from scratch with
-   the trunk). Every trained model is cached under ``--cache`` by its recipe,
-   so a rerun only scores.
-3. Score on held-out test scenes with ground truth at every scale
-   (:func:`posgen_lib.eval.evaluate.evaluate`): the main comparison at all
-   scales, the arms at 4x.
+1. Train the 1x generators, PosGen and the SPADE baseline, with the preset's recipe for
+   :attr:`ExperimentConfig.steps` steps (EMA, the same data order), once per seed.
+2. Train any-resolution PosGen (:mod:`posgen_lib.models.anyres`, :mod:`posgen_lib.train.anyres`) from each
+   seed's PosGen: a faithful base trained with L1 plus a texture branch trained by the patch discriminator,
+   one arm per patch-GAN weight of :attr:`ExperimentConfig.tradeoff`; on the first seeds the ablations
+   (the head without a texture branch, trained as before; no consistency term). Every trained model is
+   cached under ``--cache`` by its recipe, so a rerun only scores.
+3. Score on held-out scenes with ground truth at every scale (:func:`posgen_lib.eval.evaluate.evaluate`):
+   every upscaling method of ``pg.rendering.METHODS`` at 4x (CamVid: at 2x and 4x), the core methods at
+   the other scales, and the front: every arm at every texture amplitude of :attr:`ExperimentConfig.knobs`
+   at 4x (band PSNR against patch-KID, the distortion-perception plane).
 4. Time and measure the working memory of every method at 4x, side by side.
-5. Write ``results.md`` (means and spread over seeds, the targets, the
-   trade-off), ``results.json`` and the pictures (crops at 4x and 8x, the
-   trade-off curve, the power spectra).
+5. Write the report (means and spread over seeds, the targets, the front), its JSON and the pictures (crops of
+   real or procedural scenes at 4x and 8x, the front, the power spectra).
 
-With ``POSGEN_FAST=1``: the ``tiny`` preset, 2 steps, one seed, 2 scenes, no
-FID/KID: a smoke run of the whole pipeline whose numbers mean nothing.
+With ``POSGEN_FAST=1``: tiny widths, 2 steps, one seed, 2 scenes, one patch-GAN weight at texture 0 and the
+operating amplitude, no FID/KID: a smoke run of the whole pipeline whose numbers mean nothing.
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 import json
 import platform
@@ -39,50 +40,95 @@ from ..perf.memory import PeakTensorMemory
 from ..runtime import default_device
 from ..train.loop import train
 from ..train.objectives import recipe
-from .comparison import comparison_figure, pick_scene, spectrum_figure, tradeoff_figure
+from .comparison import comparison_figure, front_figure, pick_scene, spectrum_figure
 from .evaluate import evaluate, generate, ground_truth_rows
 from .fid import inception_available
-from .report import aggregate, tradeoff_points, write_report
+from .report import aggregate, write_report
 from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
 
-SCALES = (2.0, 3.3, 4.0, 8.0)
-ARM_SCALE = 4.0  # where the any-resolution arms are compared
+ARM_SCALE = 4.0  # where every method, the arms and the front are compared
+TEXTURE_HIDDEN = 32  # width of the texture branch of the experiment's any-resolution arms
+
+
+@dataclass(frozen=True)
+class PresetPlan:
+    """What the experiment does on one dataset: its scales (with ground truth), held-out scenes and budgets."""
+
+    scales: tuple[float, ...]  # above 1x
+    count: int  # held-out scenes
+    steps: int  # 1x generators
+    anyres_steps: int
+    every_method_at: tuple[float, ...]  # scales where every method of METHODS is scored
+    ablations: bool  # train the ablation arms
+    report: str  # file name of the report in --out
+
+
+PLANS = {"synthetic": PresetPlan((2.0, 3.3, 4.0, 8.0), 64, 2000, 1500, (4.0,), True, "results.md"),
+         # CamVid's native photos are 4x ground truth; the 1x generators train for a quarter of the
+         # shipped model's recipe (docs/model_card_camvid.md).
+         "camvid": PresetPlan((2.0, 4.0), 101, 4000, 1500, (2.0, 4.0), False, "results_camvid.md")}
 
 
 @dataclass
 class ExperimentConfig:
-    """Budget and design of ``posgen experiment`` (None: FAST-aware defaults, see :meth:`resolved`)."""
+    """Budget and design of ``posgen experiment`` (None: the preset's plan, FAST-aware, see :meth:`resolved`)."""
 
-    steps: int | None = None  # 1x generators (and the from-scratch arm)
+    preset: str = "synthetic"  # synthetic | camvid
+    data: str | None = None  # the CamVid folder
+    steps: int | None = None  # 1x generators
     anyres_steps: int | None = None  # any-resolution fine-tuning
     seeds: tuple[int, ...] | None = None
-    ablation_seeds: int = 1  # the trade-off and ablation arms train on this many of the first seeds
+    ablation_seeds: int = 1  # the ablation arms train on this many of the first seeds
     count: int | None = None  # held-out scenes per scale
     batch_size: int = 8
     inception: bool | None = None  # FID/KID; None: when installed and not in FAST mode
-    scales: tuple[float, ...] = SCALES
-    tradeoff: tuple[float, ...] = (0.0, 0.01, 0.03, 0.1)  # lambda_patch_gan of the trade-off arms
-    operating_point: float = 0.03  # the lambda_patch_gan of the ablations
-    anyres_lr: float = 2e-3  # base learning rate of the fine-tuned arms (the detail head alone: G lr 1e-3)
-    preset: str | None = None  # None: "synthetic" ("tiny" in FAST mode)
+    scales: tuple[float, ...] | None = None
+    tradeoff: tuple[float, ...] = (0.03, 0.1, 0.3)  # patch-GAN weights of the textured arms
+    knobs: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)  # texture amplitudes scored at 4x
+    operating_point: float = 0.1  # the patch-GAN weight of the arm shipped and compared everywhere
+    operating_texture: float = 1.0  # its texture amplitude
+    anyres_lr: float = 2e-3  # base learning rate of the fine-tuned arms (the new heads alone: G lr 1e-3)
+
+    def plan(self) -> PresetPlan:
+        if self.preset not in PLANS:
+            raise ValueError(f"the experiment runs on {' or '.join(PLANS)}, not {self.preset!r}")
+        return PLANS[self.preset]
 
     def resolved(self) -> "ExperimentConfig":
-        name = self.preset or ("tiny" if fast_mode() else "synthetic")
-        out = replace(self, preset=name,
-                      steps=self.steps if self.steps is not None else budget(2000, 2),
-                      anyres_steps=self.anyres_steps if self.anyres_steps is not None else budget(1500, 2),
+        plan = self.plan()
+        smoke = {"tradeoff": (self.operating_point,), "knobs": (0.0, self.operating_texture)} if fast_mode() else {}
+        out = replace(self, **smoke, steps=self.steps if self.steps is not None else budget(plan.steps, 2),
+                      anyres_steps=self.anyres_steps if self.anyres_steps is not None else budget(plan.anyres_steps, 2),
                       seeds=tuple(self.seeds) if self.seeds is not None else tuple(range(budget(3, 1))),
-                      count=self.count if self.count is not None else budget(64, 2),
+                      count=self.count if self.count is not None else budget(plan.count, 2),
                       inception=self.inception if self.inception is not None else
                       (not fast_mode() and inception_available()),
-                      scales=tuple(self.scales))
+                      scales=tuple(self.scales) if self.scales is not None else plan.scales)
         if out.steps < 1 or out.anyres_steps < 1 or out.count < 2 or not out.seeds or out.ablation_seeds < 1:
             raise ValueError(f"steps={out.steps}, anyres_steps={out.anyres_steps} and ablation_seeds="
                              f"{out.ablation_seeds} must be >= 1, count={out.count} >= 2, and seeds not empty")
-        if out.operating_point not in out.tradeoff:
-            raise ValueError(f"operating_point {out.operating_point} must be one of tradeoff {out.tradeoff}")
+        if out.operating_point not in out.tradeoff or out.operating_texture not in out.knobs:
+            raise ValueError(f"operating point (GAN {out.operating_point}, texture {out.operating_texture}) must be "
+                             f"one of tradeoff {out.tradeoff} and knobs {out.knobs}")
+        if self.preset == "camvid" and not self.data:
+            raise ValueError("the CamVid experiment needs data=DIR (--data), the CamVid folder")
         return out
+
+
+def experiment_preset(exp: ExperimentConfig) -> Config:
+    """The preset the arms start from. In FAST mode a smoke run: the tiny preset for the synthetic streets,
+    CamVid's preset with the tiny preset's widths."""
+    cfg = preset("tiny" if fast_mode() and exp.preset == "synthetic" else exp.preset)
+    if exp.data:
+        cfg.data.root = str(exp.data)
+    if fast_mode() and exp.preset != "synthetic":
+        tiny = preset("tiny")
+        cfg.train.batch_size = tiny.train.batch_size
+        cfg.model = dataclasses.replace(
+            cfg.model, **{f.name: getattr(tiny.model, f.name) for f in dataclasses.fields(tiny.model) if f.name not in (
+                "label_nc", "contain_dontcare_label", "use_instance", "image_size", "num_upsampling_layers")})
+    return cfg
 
 
 @dataclass(frozen=True)
@@ -93,52 +139,55 @@ class Arm:
     generator: str
     changes: dict = field(default_factory=dict)  # "model.x" / "train.y" -> value
     from_posgen: bool = False
-
-
-def arms(exp: ExperimentConfig) -> list[Arm]:
-    """Every trained method of the experiment, baselines first."""
-    point = {"train.lambda_patch_gan": exp.operating_point}
-    out = [Arm("PosGen", "posgen"), Arm("SPADE", "spade")]
-    out += [Arm(tradeoff_name(w), "anyres", {"train.lambda_patch_gan": w}, True) for w in exp.tradeoff]
-    out += [Arm("AnyRes unfold", "anyres", {**point, "model.anyres_sampling": "unfold"}, True),
-            Arm("AnyRes with cell offset", "anyres", {**point, "model.anyres_offset": True}, True),
-            Arm("AnyRes residual", "anyres", {**point, "model.anyres_residual": True}, True),
-            Arm("AnyRes no consistency", "anyres", {**point, "train.lambda_consistency": 0.0}, True),
-            Arm("AnyRes from scratch", "anyres", point, False)]
-    return out
-
-
-def core_arms(exp: ExperimentConfig) -> set[str]:
-    """The arms trained on every seed: the two 1x generators and the any-resolution operating point."""
-    return {"PosGen", "SPADE", operating_name(exp)}
-
-
-def arms_of_seed(exp: ExperimentConfig, seed: int) -> list[Arm]:
-    """The arms trained on ``seed``: all of them on the first ``exp.ablation_seeds`` seeds, the core arms
-    on the others (each any-resolution arm costs as much as the core; the ablations are read at one seed)."""
-    every = exp.seeds.index(seed) < exp.ablation_seeds
-    return [a for a in arms(exp) if every or a.name in core_arms(exp)]
+    ablation: bool = False  # trained on the first ablation_seeds seeds only
 
 
 def tradeoff_name(weight: float) -> str:
     return f"AnyRes GAN {weight:g}"
 
 
+def at_amplitude(arm_name: str, texture: float) -> str:
+    """The generator key of a textured arm rendered at texture amplitude ``texture``."""
+    return f"{arm_name} t={texture:g}"
+
+
 def operating_name(exp: ExperimentConfig) -> str:
-    return tradeoff_name(exp.operating_point)
+    return at_amplitude(tradeoff_name(exp.operating_point), exp.operating_texture)
 
 
-def tradeoff_keys(exp: ExperimentConfig) -> dict:
-    """The points of the trade-off figure: every patch-GAN weight, and bicubic of the operating point's 1x."""
-    keys = {f"GAN weight {w:g}": (tradeoff_name(w), "coordinates_hr", ARM_SCALE) for w in exp.tradeoff}
-    keys["bicubic (of the 1x output)"] = (operating_name(exp), "bicubic", ARM_SCALE)
-    return keys
+def base_name(exp: ExperimentConfig) -> str:
+    """The operating arm's faithful base (texture 0)."""
+    return at_amplitude(tradeoff_name(exp.operating_point), 0.0)
+
+
+def arms(exp: ExperimentConfig) -> list[Arm]:
+    """Every trained method of the experiment, baselines first."""
+    textured = {"model.anyres_texture_hidden": TEXTURE_HIDDEN}
+    out = [Arm("PosGen", "posgen"), Arm("SPADE", "spade")]
+    out += [Arm(tradeoff_name(w), "anyres", {**textured, "train.lambda_patch_gan": w}, True) for w in exp.tradeoff]
+    if exp.plan().ablations:
+        point = {"train.lambda_patch_gan": exp.operating_point}
+        out += [Arm("AnyRes without texture branch", "anyres", point, True, ablation=True),
+                Arm("AnyRes no consistency", "anyres", {**textured, **point, "train.lambda_consistency": 0.0}, True,
+                    ablation=True)]
+    return out
+
+
+def arms_of_seed(exp: ExperimentConfig, seed: int) -> list[Arm]:
+    """The arms trained on ``seed``: the ablations on the first ``exp.ablation_seeds`` seeds, the rest on all."""
+    every = exp.seeds.index(seed) < exp.ablation_seeds
+    return [a for a in arms(exp) if every or not a.ablation]
+
+
+def at_texture(G, amplitude: float):
+    """``G`` rendering with texture amplitude ``amplitude`` when a render does not say (its weights shared)."""
+    view = copy.copy(G)
+    view.cfg = dataclasses.replace(G.cfg, anyres_texture=amplitude)
+    return view
 
 
 def arm_config(arm: Arm, exp: ExperimentConfig, seed: int, posgen_file: Path | None) -> Config:
-    cfg = preset(exp.preset)
-    if cfg.data.dataset != "synthetic":
-        raise ValueError(f"the experiment needs a preset on the synthetic streets, not {exp.preset!r}")
+    cfg = experiment_preset(exp)
     cfg.model.generator = arm.generator
     cfg.train.seed, cfg.train.ema_decay = seed, 0.999
     cfg.train.steps = exp.anyres_steps if arm.from_posgen else exp.steps
@@ -181,51 +230,62 @@ def cached_run(cfg: Config, cache: Path, name: str, device, progress: bool):
 
 
 def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool) -> tuple[dict, dict]:
-    """({(arm name, seed): G}, {(arm name, seed): training facts}) for every arm and seed."""
+    """({(generator key, seed): G}, {(arm name, seed): training facts}) for every arm and seed; a textured arm
+    appears once per texture amplitude of ``exp.knobs`` (:func:`at_amplitude`), its weights shared."""
     models, facts = {}, {}
     for seed in exp.seeds:
         posgen_file = None
         for arm in arms_of_seed(exp, seed):
             cfg = arm_config(arm, exp, seed, posgen_file)
-            slug = arm.name.lower().replace(" ", "-")
+            slug = f"{exp.preset}-{arm.name.lower().replace(' ', '-')}"
             G, folder, seconds = cached_run(cfg, cache, f"{slug}-s{seed}", device, progress)
             if arm.name == "PosGen":
                 posgen_file = folder / "model.pt"
-            models[arm.name, seed] = G
+            if G.textured:
+                models.update({(at_amplitude(arm.name, t), seed): at_texture(G, t) for t in exp.knobs})
+            else:
+                models[arm.name, seed] = G
+            trained = sum(p.numel() for n, p in G.named_parameters() if n.startswith(("detail.", "texture.")))
             facts[arm.name, seed] = {"folder": str(folder), "parameters": count_parameters(G),
-                                     "trainable": count_parameters(G.detail) if arm.from_posgen else None,
-                                     "steps": cfg.train.steps,
+                                     "trainable": trained if arm.from_posgen else None, "steps": cfg.train.steps,
                                      "train_seconds": None if seconds is None else round(seconds, 1)}
     return models, facts
 
 
 def core_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
-    """(arm, method) pairs scored at every scale: the any-resolution model, bicubic of its own 1x output,
-    PosGen's coordinates and SPADE's trunk on the high-resolution labels."""
+    """(generator, method) pairs scored at every scale: the any-resolution operating point and its faithful
+    base, bicubic of its 1x output, PosGen's coordinates and SPADE's trunk on the high-resolution labels."""
     point = operating_name(exp)
-    return [(point, "coordinates_hr"), (point, "bicubic"), ("PosGen", "coordinates"), ("SPADE", "trunk_hr")]
+    return [(point, "coordinates_hr"), (base_name(exp), "coordinates_hr"), (point, "bicubic"),
+            ("PosGen", "coordinates"), ("SPADE", "trunk_hr")]
 
 
 def main_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
-    """Every method of the main comparison, scored at :data:`ARM_SCALE`."""
+    """Every method of ``pg.rendering.METHODS`` once: on the operating point when it applies to it, on
+    PosGen or SPADE otherwise (the three kinds of generator it can run on)."""
     point = operating_name(exp)
     return core_runs(exp) + [
         (point, "lanczos"), (point, "joint_bilateral_hr"), (point, "coordinates"),
         ("PosGen", "bicubic"), ("SPADE", "bicubic"), ("SPADE", "features_bilinear"), ("SPADE", "trunk_nearest")]
 
 
-def arm_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
-    """The other any-resolution arms, each with its own method, scored at :data:`ARM_SCALE`."""
-    point = operating_name(exp)
-    return [(a.name, "coordinates_hr") for a in arms(exp)
-            if GENERATOR_CLASSES[a.generator].reads_labels and a.name != point]
+def front_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
+    """Every textured arm at every texture amplitude, and the ablations at the operating amplitude (4x)."""
+    runs = [(at_amplitude(tradeoff_name(w), t), "coordinates_hr") for w in exp.tradeoff for t in exp.knobs]
+    for arm in arms(exp):
+        if arm.ablation:
+            textured = "model.anyres_texture_hidden" in arm.changes
+            runs.append((at_amplitude(arm.name, exp.operating_texture) if textured else arm.name, "coordinates_hr"))
+    main = set(main_runs(exp))
+    return [r for r in runs if r not in main]
 
 
 def passes(exp: ExperimentConfig) -> list[tuple[tuple[float, ...], list[tuple[str, str]]]]:
     """(scales, runs) of every evaluation pass; 1x scores each generator of the pass once. 8x costs 16x
-    the pixels of 2x, so only the core runs go everywhere; the full comparison is at 4x."""
-    others = tuple(s for s in exp.scales if s != ARM_SCALE)
-    out = [((1.0, ARM_SCALE), main_runs(exp) + arm_runs(exp))]
+    the pixels of 2x, so only the core runs go everywhere; every method runs where the plan says."""
+    every = tuple(s for s in exp.scales if s in exp.plan().every_method_at)
+    others = tuple(s for s in exp.scales if s not in every)
+    out = [((1.0, *every), main_runs(exp)), ((ARM_SCALE,), front_runs(exp))]
     if others:
         out.append((others, core_runs(exp)))
     return out
@@ -235,7 +295,7 @@ def scored(generators: dict, facts: dict, seed: int, scales, runs, exp, cfg, cac
            scenes_at, progress: bool) -> list[dict]:
     """The rows of one evaluation pass of one seed, cached in ``cache/scores`` by what they depend on."""
     key = {"models": sorted(f["folder"] for (name, s), f in facts.items() if s == seed), "scales": list(scales),
-           "runs": runs, "count": exp.count, "inception": exp.inception, "version": 1}
+           "runs": runs, "count": exp.count, "inception": exp.inception, "version": 2}
     path = cache / "scores" / (hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12] + ".json")
     if path.is_file():
         return json.loads(path.read_text())
@@ -274,14 +334,36 @@ def cost_rows(models: dict, runs: list[tuple[str, str]], cfg, scenes_1x, scenes_
     return rows
 
 
+def front_curves(exp: ExperimentConfig) -> dict[str, list[tuple[float, str]]]:
+    """One curve of the front per patch-GAN weight: (texture amplitude, generator key) from t = 0 up."""
+    return {f"any-res, GAN {w:g}": [(t, at_amplitude(tradeoff_name(w), t)) for t in exp.knobs]
+            for w in exp.tradeoff}
+
+
+def reference_points(exp: ExperimentConfig) -> dict[str, tuple[str, str]]:
+    """The fixed methods drawn on the front: upscaling the operating point's 1x output, PosGen, SPADE."""
+    point = operating_name(exp)
+    return {"bicubic": (point, "bicubic"), "joint bilateral (HR labels)": (point, "joint_bilateral_hr"),
+            "PosGen coordinates": ("PosGen", "coordinates"), "SPADE trunk at output size": ("SPADE", "trunk_hr")}
+
+
+def output_names(exp: ExperimentConfig) -> dict[str, str]:
+    """The report, its JSON and the prefix of its pictures in ``--out`` (synthetic: results.md, img/upscaling_4x.png;
+    CamVid: results_camvid.md, img/camvid_upscaling_4x.png)."""
+    report = exp.plan().report
+    return {"report": report, "json": report.replace(".md", ".json"),
+            "prefix": "" if exp.preset == "synthetic" else f"{exp.preset}_"}
+
+
 def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experiment",
                    exp: ExperimentConfig | None = None, device=None, progress: bool = True) -> dict:
     exp = (exp or ExperimentConfig()).resolved()
     out, cache, device = Path(out), Path(cache), default_device(device)
+    names = output_names(exp)
     start = time.perf_counter()
     models, facts = train_arms(exp, cache, device, progress)
-    cfg = preset(exp.preset)
-    segmenter = load_segmenter(device=device)
+    cfg = experiment_preset(exp)
+    segmenter = load_segmenter(device=device, dataset=exp.preset)
     scenes_at = held_out_scenes_at(cfg, exp.count)
 
     eval_start = time.perf_counter()
@@ -299,30 +381,31 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
     first = {name: G for (name, s), G in models.items() if s == exp.seeds[0]}
     scale4 = ARM_SCALE if ARM_SCALE in exp.scales else max(exp.scales)
     costs = cost_rows(first, main_runs(exp), cfg, scenes_at(1.0), scenes_at(scale4), device, repeats=budget(5, 1))
-    index = pick_scene(scenes_at(1.0))
+    index = pick_scene(scenes_at(1.0), cfg.data.label_set)
+    img = out / "img"
     figures = {}
     for scale in sorted({scale4, max(exp.scales)}):
         runs = main_runs(exp) if scale == scale4 else core_runs(exp)
         figures[f"crops_{scale:g}x"] = comparison_figure(
-            first, runs, cfg, scenes_at(1.0), scenes_at(scale), index, out / "img" / f"upscaling_{scale:g}x.png",
-            device=device)
-    figures["tradeoff"] = tradeoff_figure(tradeoff_points(aggregate(rows), tradeoff_keys(exp)),
-                                          out / "img" / "anyres_tradeoff.png")
+            first, runs, cfg, scenes_at(1.0), scenes_at(scale), index,
+            img / f"{names['prefix']}upscaling_{scale:g}x.png", device=device)
+    figures["front"] = front_figure(aggregate(rows), front_curves(exp), reference_points(exp),
+                                    img / f"{names['prefix']}anyres_front.png")
     figures["spectra"] = spectrum_figure(first, operating_name(exp), cfg, scenes_at, exp.scales,
-                                         out / "img" / "spectra.png", device)
+                                         img / f"{names['prefix']}spectra.png", device)
     meta = {"experiment": asdict(exp), "training": {f"{n} s{s}": f for (n, s), f in facts.items()},
             "eval_seconds": round(eval_seconds, 1), "total_seconds": round(time.perf_counter() - start, 1),
             "figure_scene": index, "image_size": list(cfg.model.image_size), "trunk_step": 2 ** cfg.model.num_up,
             "segmenter_card": getattr(segmenter, "card", {}),
             "machine": f"{platform.processor() or platform.machine()}, torch {torch.__version__}, "
                        f"{torch.get_num_threads()} threads, device {device}",
-            "fast_mode": fast_mode(), "operating_point": operating_name(exp),
-            "l1_arm": tradeoff_name(0.0) if 0.0 in exp.tradeoff else None,
+            "fast_mode": fast_mode(), "operating_point": operating_name(exp), "base": base_name(exp),
+            "front": [at_amplitude(tradeoff_name(w), t) for w in exp.tradeoff for t in exp.knobs],
             "figures": {k: v.relative_to(out).as_posix() for k, v in figures.items()}}
     results = {"meta": meta, "rows": rows, "ground_truth": ceiling, "costs": costs}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=1))
-    write_report(results, out / "results.md")
+    (out / names["json"]).write_text(json.dumps(results, indent=1))
+    write_report(results, out / names["report"])
     return results
 
 
