@@ -48,16 +48,17 @@ def test_patches_figure_draws_each_window_and_patch():
 
 
 def test_results_and_targets_tables_read_the_experiment(tmp_path):
-    rows = [{"generator": g, "method": m, "scale": 4.0, "seed": s, "psnr_band": b + s * 0.1, "sharpness": 0.5}
+    rows = [{"generator": g, "method": m, "scale": 4.0, "seed": s, "psnr_band": b + s * 0.1, "edge_energy": 0.95}
             for s in (0, 1) for g, m, b in (("A", "coordinates_hr", 18.5), ("A", "bicubic", 16.0))]
     rows += [{"generator": "A", "method": "1x", "scale": 1.0, "seed": s, "miou": 0.6} for s in (0, 1)]
-    results = {"rows": rows, "costs": [], "meta": {"operating_point": "A", "experiment": {"scales": [4.0]}}}
+    results = {"rows": rows, "costs": [], "meta": {"operating_point": "A", "base": "A t=0", "front": ["A"],
+                                                    "experiment": {"scales": [4.0], "seeds": [0, 1]}}}
     (tmp_path / "results.json").write_text(__import__("json").dumps(results))
     loaded = upscaling.load_results(tmp_path / "results.json")
     table = upscaling.results_table(loaded, 4.0)
     first, second = table.splitlines()[1:3]
     assert first.startswith("A, coordinates_hr") and "18.55 ± 0.07" in first and second.startswith("A, bicubic")
-    assert "[met] 4x band PSNR >= bicubic of its own 1x output + 2 dB" in upscaling.targets_table(loaded)
+    assert "[met] 4x edge energy >= 0.9 of the photo's" in upscaling.targets_table(loaded)
     with pytest.raises(FileNotFoundError, match="posgen experiment"):
         upscaling.load_results(tmp_path / "missing.json")
 
