@@ -333,7 +333,7 @@ def _synthetic() -> Config:
             label_nc=35, use_instance=True, image_size=(64, 128), num_upsampling_layers="normal",
             ngf=12, spade_hidden=48, spade_norm="batch", head_feat_fourier=64,
             head_coord_fourier=32, head_hidden=64, head_coord_scale=2.0, pixelwise_embed=32,
-            pixelwise_hidden=64, ndf=32, num_D=2, n_layers_D=3),
+            pixelwise_hidden=64, ndf=32, num_D=2, n_layers_D=3, anyres_texture_hidden=32),
         data=DataConfig(dataset="synthetic", label_set="synthetic", load_size=128,
                         crop_size=128, aspect_ratio=2.0, synthetic_length=100_000),
         # the demo's and the shipped model's recipe: 2000 steps with an EMA of the weights
@@ -381,7 +381,7 @@ def _camvid() -> Config:
             label_nc=11, contain_dontcare_label=True, use_instance=False, image_size=(90, 120),
             num_upsampling_layers="normal", ngf=12, spade_hidden=48, spade_norm="batch", head_feat_fourier=64,
             head_coord_fourier=32, head_hidden=64, head_coord_scale=2.0, pixelwise_embed=32,
-            pixelwise_hidden=64, ndf=32, num_D=2, n_layers_D=3),
+            pixelwise_hidden=64, ndf=32, num_D=2, n_layers_D=3, anyres_texture_hidden=32),
         data=DataConfig(dataset="camvid", label_set="camvid", preprocess_mode="fixed", load_size=120,
                         crop_size=120, aspect_ratio=4 / 3, train_crop=(80, 112)),
         train=TrainConfig(batch_size=4, steps=12000, ema_decay=0.999, lambda_l1=10.0, log_every=10,

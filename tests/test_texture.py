@@ -109,3 +109,29 @@ def test_a_textured_model_trains_saves_and_loads(tmp_path):
     assert G.textured and saved.model.anyres_texture == 0.5
     with pytest.raises(ValueError, match="amplitude"):
         dataclasses.replace(cfg.model, anyres_texture=2.0).validate()
+
+
+def test_the_knob_from_the_command_line(tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    from posgen_lib.checkpoint import save_model
+    from posgen_lib.cli import main
+
+    G, cfg = textured()
+    save_model(tmp_path / "textured.pt", G, cfg)
+    plain = build_generator(dataclasses.replace(cfg.model, anyres_texture_hidden=0)).eval()
+    save_model(tmp_path / "plain.pt", plain, dataclasses.replace(cfg, model=plain.cfg))
+    Image.fromarray(np.full((32, 64), 7, np.uint8)).save(tmp_path / "labels.png")
+    outs = {}
+    for t in ("0", "1"):
+        outs[t] = tmp_path / f"t{t}.png"
+        assert main(["render", str(tmp_path / "textured.pt"), str(tmp_path / "labels.png"), "--scale", "2",
+                     "--texture", t, "--out", str(outs[t])]) == 0
+    flat, grain = (np.asarray(Image.open(outs[t])).astype(float) for t in ("0", "1"))
+    assert grain.std() > flat.std()  # the texture adds grain to a road of one class
+    assert main(["render", str(tmp_path / "plain.pt"), str(tmp_path / "labels.png"), "--scale", "2", "--texture",
+                 "0.5", "--out", str(tmp_path / "x.png")]) == 2
+    assert "no texture branch" in capsys.readouterr().err
+    args = pg.cli.parse(["train", "--preset", "synthetic", "--generator", "anyres", "--texture", "0.25", "--out", "x"])
+    assert pg.cli.train.config_from_args(args).model.anyres_texture == 0.25

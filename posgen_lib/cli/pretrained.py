@@ -1,7 +1,7 @@
 """``posgen pretrained list | build``: the models shipped inside the package (``make pretrained``).
 
 ``build`` writes a trial into ``--out`` (default outputs/pretrained/); only ``build --release``
-rewrites the shipped models and docs/model_card_synthetic.md (``make pretrained``).
+rewrites the shipped models and docs/model_card_<dataset>.md (``make pretrained``, ``make pretrained-camvid``).
 """
 from __future__ import annotations
 
@@ -24,14 +24,16 @@ def add(sub) -> None:
                                "folder, or with --release into the package (resumable)",
                                description="Train, score and write the models and their card page into --out "
                                            "(a trial; default outputs/pretrained). The models shipped inside "
-                                           "the package and docs/model_card_synthetic.md change only with "
+                                           "the package and docs/model_card_<dataset>.md change only with "
                                            "--release (make pretrained), which trains the recorded recipes.")
-    build.add_argument("names", nargs="*", metavar="NAME", help="models to (re)build (default: all)")
+    build.add_argument("names", nargs="*", metavar="NAME",
+                       help="models to (re)build (default: the synthetic ones; with --data also the CamVid ones)")
     target = build.add_mutually_exclusive_group()
     target.add_argument("--out", type=Path, help="folder for a trial's models and card page "
                         "(default outputs/pretrained)")
     target.add_argument("--release", action="store_true", help="rewrite the shipped models and "
-                        "docs/model_card_synthetic.md of this source checkout with the recorded recipes")
+                        "docs/model_card_<dataset>.md of this source checkout with the recorded recipes")
+    build.add_argument("--data", type=Path, help="the CamVid folder, for the camvid models")
     build.add_argument("--runs", type=Path, help="training folders, resumable (default: runs/shipped with "
                        "--release, else OUT/runs)")
     build.add_argument("--steps", type=positive_int, help="override the recipe's steps (a quick trial; "
@@ -53,16 +55,19 @@ def run_list(args) -> int:
     return 0
 
 
-def build_command(name: str, steps: int | None, folder: Path | None) -> str:
-    """The command line that rebuilds ``name`` into ``folder`` (None: a release), recorded in its model card."""
+def build_command(name: str, steps: int | None, folder: Path | None, data: Path | None = None) -> str:
+    """The command line that rebuilds ``name`` into ``folder`` (None: a release), recorded in its model card
+    (a real dataset's folder appears as DIR: it is the user's own copy)."""
+    data_flag = " --data DIR" if data is not None else ""
     if folder is None:
-        return f"posgen pretrained build --release {name}"
-    return f"posgen pretrained build {name}" + (f" --steps {steps}" if steps else "") + f" --out {folder.as_posix()}"
+        return f"posgen pretrained build --release {name}{data_flag}"
+    return (f"posgen pretrained build {name}" + (f" --steps {steps}" if steps else "") + data_flag
+            + f" --out {folder.as_posix()}")
 
 
 def run_build(args) -> int:
     from ..config import budget, fast_mode
-    from ..eval.shipped import (CARD_PAGE, EVAL_SCENES, RECIPES, TRIAL_DIR, build, checkout_root, model_file,
+    from ..eval.shipped import (CARD_PAGES, EVAL_SCENES, RECIPES, TRIAL_DIR, build, checkout_root, model_file,
                                 write_card_page)
     from ..records import check_output
 
@@ -75,17 +80,26 @@ def run_build(args) -> int:
     if args.release and fast_mode():
         raise UserError("--release under POSGEN_FAST would ship models scored on a handful of scenes; unset "
                         "POSGEN_FAST (make pretrained does)")
+    if args.data is not None and not args.data.is_dir():
+        raise UserError(f"--data {args.data} is not a folder; give the CamVid folder (train/, trainannot/, val/, ...)")
+    names = args.names or [n for n in RECIPES if RECIPES[n].preset == "synthetic" or args.data is not None]
+    needing_data = [n for n in names if RECIPES[n].preset != "synthetic"]
+    if needing_data and args.data is None:
+        raise UserError(f"{', '.join(needing_data)} train on CamVid: give its folder with --data DIR")
     if args.release:
-        folder, page, runs = None, checkout_root() / CARD_PAGE, args.runs or Path("runs/shipped")
+        folder, root, runs = None, checkout_root(), args.runs or Path("runs/shipped")
+        pages = {RECIPES[n].preset: root / CARD_PAGES[RECIPES[n].preset] for n in names}
     else:
         folder = args.out or TRIAL_DIR
-        page, runs = folder / CARD_PAGE.name, args.runs or folder / "runs"
-    names = args.names or list(RECIPES)
-    for path in [page, *(model_file(name, folder) for name in names)]:  # before hours of training
+        runs = args.runs or folder / "runs"
+        pages = {RECIPES[n].preset: folder / CARD_PAGES[RECIPES[n].preset].name for n in names}
+    for path in [*pages.values(), *(model_file(name, folder) for name in names)]:  # before hours of training
         check_output(path, "--release" if args.release else "--out")
     for name in names:
-        card = build(name, runs, args.steps, progress=not args.quiet, asset=model_file(name, folder),
-                     count=budget(EVAL_SCENES, 2), command=build_command(name, args.steps, folder))
+        count = budget(EVAL_SCENES if RECIPES[name].preset == "synthetic" else 10_000, 2)
+        card = build(name, runs, args.steps, progress=not args.quiet, asset=model_file(name, folder), count=count,
+                     command=build_command(name, args.steps, folder, args.data), data=args.data)
         print(f"{name}: {model_file(name, folder)}  {json.dumps(card['metrics'])}")
-    print(f"model cards: {write_card_page(page, folder)}")
+    for dataset, page in pages.items():
+        print(f"model cards: {write_card_page(page, dataset, folder)}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
-from .args import in_range, size, window
+from .args import in_range, non_negative_int, size, window
 
 
 def add(sub) -> None:
@@ -27,6 +27,12 @@ def add(sub) -> None:
     p.add_argument("--window", type=window, help="x0,y0,x1,y1 in [-1, 1]: render only this region")
     p.add_argument("--method", help="upscaling method from pg.rendering.METHODS (default: coordinates for "
                    "per-pixel generators, bicubic for SPADE)")
+    p.add_argument("--texture", type=in_range(0, 1), metavar="T",
+                   help="texture amplitude of an any-resolution model with a texture branch, in [0, 1] (0: its "
+                        "faithful base; default: the model's operating point)")
+    p.add_argument("--noise-seed", type=non_negative_int, metavar="SEED",
+                   help="which sample of the texture and noise inputs (default 0; the same seed renders the same "
+                        "image)")
     p.add_argument("--out", type=Path, required=True, help="output PNG (written whole or not at all; never "
                    "one of the inputs)")
     p.add_argument("--device", help="cpu or cuda")
@@ -151,10 +157,14 @@ def run(args) -> int:
     scale = None if args.size else (args.scale or 1.0)
     if method.startswith("coordinates"):
         image = render(G, sem, scale=scale, size=args.size, window=args.window or FULL_WINDOW,
-                       labels=labels if method == "coordinates_hr" else None)
+                       labels=labels if method == "coordinates_hr" else None, texture=args.texture,
+                       noise_seed=args.noise_seed)
     else:
         if args.window:
             raise UserError(f"--window needs a per-pixel method (coordinates); {method} renders whole images")
+        if args.texture is not None:
+            raise UserError(f"--texture is the amplitude of a textured model's own renders; {method} does not use "
+                            "it (drop --method, or --texture)")
         size = output_size(tuple(sem.shape[-2:]), scale, args.size)
         check_output_pixels(*size)
         at_size = None if labels is None else labels.at(coordinate_grid(size, device=device))

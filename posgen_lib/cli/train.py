@@ -74,6 +74,8 @@ def add(sub) -> None:
                         help="weight of the discriminator on high-resolution patches (default 0.03, the shipped operating point; docs/results.md)")
     anyres.add_argument("--rec", type=in_range(0, 100), metavar="LAMBDA",
                         help="weight of the L1 reconstruction of the patches (default 1)")
+    anyres.add_argument("--texture", type=in_range(0, 1), metavar="T",
+                        help="texture amplitude renders use by default, in [0, 1] (0: the faithful base; default 1)")
     anyres.add_argument("--consistency", type=in_range(0, 100), metavar="LAMBDA",
                         help="weight of the consistency term (area average of a render = the 1x output; default 1)")
     p.add_argument("--seed", type=non_negative_int, help="random seed")
@@ -121,12 +123,16 @@ def config_from_args(args):
     given = [f"train.{k}" for k, v in anyres_flags.items() if v is not None]
     if args.no_freeze:
         given.append("train.anyres_freeze")
+    if args.texture is not None:
+        given.append("model.anyres_texture")
     if any(not objective_class(cfg).reads(field) for field in given):  # only another kind's objective reads them
-        raise UserError("--init, --no-freeze, --scale-max, --patch-gan, --rec and --consistency need "
+        raise UserError("--init, --no-freeze, --scale-max, --patch-gan, --rec, --texture and --consistency need "
                         f"--generator {' or '.join(kinds_reading('train.anyres_init'))}")
     for attr, value in anyres_flags.items():
         if value is not None:
             setattr(t, attr, value)
+    if args.texture is not None:
+        cfg.model.anyres_texture = args.texture
     if args.no_freeze:
         if args.init is None:
             raise UserError("--no-freeze needs --init (without it everything trains anyway)")

@@ -48,7 +48,7 @@ from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
 
 ARM_SCALE = 4.0  # where every method, the arms and the front are compared
-TEXTURE_HIDDEN = 32  # width of the texture branch of the experiment's any-resolution arms
+UNTEXTURED = {"model.anyres_texture_hidden": 0}  # the any-resolution head as before, without a texture branch
 
 
 @dataclass(frozen=True)
@@ -162,14 +162,12 @@ def base_name(exp: ExperimentConfig) -> str:
 
 def arms(exp: ExperimentConfig) -> list[Arm]:
     """Every trained method of the experiment, baselines first."""
-    textured = {"model.anyres_texture_hidden": TEXTURE_HIDDEN}
     out = [Arm("PosGen", "posgen"), Arm("SPADE", "spade")]
-    out += [Arm(tradeoff_name(w), "anyres", {**textured, "train.lambda_patch_gan": w}, True) for w in exp.tradeoff]
-    if exp.plan().ablations:
+    out += [Arm(tradeoff_name(w), "anyres", {"train.lambda_patch_gan": w}, True) for w in exp.tradeoff]
+    if exp.plan().ablations:  # the operating point with one part removed
         point = {"train.lambda_patch_gan": exp.operating_point}
-        out += [Arm("AnyRes without texture branch", "anyres", point, True, ablation=True),
-                Arm("AnyRes no consistency", "anyres", {**textured, **point, "train.lambda_consistency": 0.0}, True,
-                    ablation=True)]
+        out += [Arm("AnyRes without texture branch", "anyres", {**point, **UNTEXTURED}, True, ablation=True),
+                Arm("AnyRes no consistency", "anyres", {**point, "train.lambda_consistency": 0.0}, True, ablation=True)]
     return out
 
 
@@ -274,7 +272,7 @@ def front_runs(exp: ExperimentConfig) -> list[tuple[str, str]]:
     runs = [(at_amplitude(tradeoff_name(w), t), "coordinates_hr") for w in exp.tradeoff for t in exp.knobs]
     for arm in arms(exp):
         if arm.ablation:
-            textured = "model.anyres_texture_hidden" in arm.changes
+            textured = not UNTEXTURED.items() <= arm.changes.items()
             runs.append((at_amplitude(arm.name, exp.operating_texture) if textured else arm.name, "coordinates_hr"))
     main = set(main_runs(exp))
     return [r for r in runs if r not in main]

@@ -1,21 +1,23 @@
 """The models shipped inside the package, rebuilt by one explicit release command: ``make pretrained``.
 
-``posgen pretrained build [NAME ...] [--steps N] [--out DIR] [--runs DIR]`` trains
-each named model with its recorded recipe (:data:`RECIPES`; resumable: an
-interrupted run continues from its last checkpoint in ``--runs``), scores it on
-100 held-out test scenes, and writes a trial into ``--out`` (default
+``posgen pretrained build [NAME ...] [--steps N] [--out DIR] [--runs DIR] [--data DIR]``
+trains each named model with its recorded recipe (:data:`RECIPES`; resumable:
+an interrupted run continues from its last checkpoint in ``--runs``), scores it
+on the held-out scenes of its dataset (100 synthetic test scenes, or the 101
+CamVid val photos of ``--data``), and writes a trial into ``--out`` (default
 ``outputs/pretrained/``, runs in ``OUT/runs``):
 
 * ``<file>``: float16 generator weights, config and a model card (command,
-  recipe, seed, steps, training time, metrics, parameters);
-* ``model_card_synthetic.md``: the cards of those models as a page.
+  recipe, seed, steps, training time, metrics, parameters, the data's licence);
+* ``model_card_<dataset>.md``: the cards of that dataset's models as a page.
 
-Only ``posgen pretrained build --release [NAME ...]`` (``make pretrained``:
-the recorded recipes, no ``--steps``, runs in ``runs/shipped``) writes the
-shipped files themselves, ``posgen_lib/assets/<file>`` and
-``docs/model_card_synthetic.md`` of the source checkout the package is
-installed from (:func:`checkout_root`). A trial's any-resolution model starts
-from the shipped ``synthetic`` model (its recipe's ``init``).
+Only ``posgen pretrained build --release [NAME ...]`` (``make pretrained``,
+``make pretrained-camvid``: the recorded recipes, no ``--steps``, runs in
+``runs/shipped``) writes the shipped files themselves,
+``posgen_lib/assets/<file>`` and ``docs/model_card_<dataset>.md`` of the source
+checkout the package is installed from (:func:`checkout_root`). An
+any-resolution model starts from its dataset's shipped PosGen (its recipe's
+``init``).
 
 The metrics are the evaluation of notebook 07 (:mod:`posgen_lib.eval.evaluate`): the shipped
 segmenter's mIoU / pixel accuracy, SegFD (Frechet distance on its features,
@@ -43,17 +45,21 @@ from ..train.rundir import read_log
 from .evaluate import native_method, scorecard
 
 SCALES = (1.0, 2.0, 4.0)
-EVAL_SCENES = 100
-CARD_PAGE = Path("docs") / "model_card_synthetic.md"  # relative to the repository root
+EVAL_SCENES = 100  # synthetic test scenes (CamVid: its whole val split)
+CARD_PAGES = {"synthetic": Path("docs") / "model_card_synthetic.md",  # relative to the repository root
+              "camvid": Path("docs") / "model_card_camvid.md"}
+LICENCES = {"camvid": "trained on CamVid (Brostow et al. 2008/2009), which is for non-commercial research use "
+                      "only (CC BY-NC 4.0 as the SegNet tutorial distributes it); this model inherits those terms"}
 TRIAL_DIR = Path("outputs") / "pretrained"  # where `posgen pretrained build` writes without --release
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a shipped model is trained: the ``synthetic`` preset plus these changes."""
+    """How a shipped model is trained: its ``preset`` (with the chosen options) plus these changes."""
 
     generator: str
     summary: str
+    preset: str = "synthetic"
     steps: int = 2000
     ema_decay: float = 0.999
     seed: int = 0
@@ -61,19 +67,23 @@ class Recipe:
     lr: float | None = None  # None: the preset's
     init: str | None = None  # any-resolution: the PosGen whose trunk and head it starts from (frozen)
     patch_gan: float | None = None  # any-resolution: weight of the patch discriminator
+    texture: float | None = None  # any-resolution: the texture amplitude renders use by default
 
     def train_command(self, run_dir: Path, steps: int | None = None) -> str | None:
         """The equivalent ``posgen train`` command line (None when the CLI cannot express the recipe)."""
         if self.model_overrides:
             return None
         extra = "".join(f" {flag} {value}" for flag, value in (("--lr", self.lr), ("--init", self.init),
-                                                                  ("--patch-gan", self.patch_gan))
-                        if value is not None)
-        return (f"posgen train --preset synthetic --generator {self.generator} --steps {steps or self.steps} "
-                f"--ema {self.ema_decay} --seed {self.seed}{extra} --out {run_dir}")
+                                                                  ("--patch-gan", self.patch_gan),
+                                                                  ("--texture", self.texture)) if value is not None)
+        data = " --data DIR" if self.preset != "synthetic" else ""
+        return (f"posgen train --preset {self.preset}{data} --generator {self.generator} --steps "
+                f"{steps or self.steps} --ema {self.ema_decay} --seed {self.seed}{extra} --out {run_dir}")
 
-    def config(self, steps: int | None = None) -> Config:
-        cfg = preset("synthetic")
+    def config(self, steps: int | None = None, data: str | Path | None = None) -> Config:
+        cfg = preset(self.preset)
+        if data is not None:
+            cfg.data.root = str(data)
         cfg.model.generator = self.generator
         cfg.train.steps = steps if steps is not None else self.steps
         cfg.train.ema_decay = self.ema_decay
@@ -84,10 +94,14 @@ class Recipe:
             cfg.train.anyres_init = self.init
         if self.patch_gan is not None:
             cfg.train.lambda_patch_gan = self.patch_gan
+        if self.texture is not None:
+            cfg.model.anyres_texture = self.texture
         cfg.model = dataclasses.replace(cfg.model, **self.model_overrides)
         return cfg.validate()
 
 
+CAMVID_STEPS = 12000  # about 55 minutes on 2 CPU cores (docs/model_card_camvid.md)
+CAMVID_PATCH_GAN, CAMVID_TEXTURE = 0.1, 1.0  # the operating point chosen on docs/results_camvid.md's front
 RECIPES = {
     "synthetic": Recipe("posgen", "PosGen: SPADE trunk + per-pixel head"),
     "synthetic_anyres": Recipe(
@@ -99,7 +113,19 @@ RECIPES = {
     "synthetic_pixelwise_nocontext": Recipe(
         "pixelwise", "fully pixel-wise generator without context: colour = f(class, edge, position)",
         model_overrides={"pixelwise_context": 0}),
+    "camvid": Recipe(
+        "posgen", "PosGen on real CamVid street photos (120x90 labels; notebooks 04-07, README)", preset="camvid",
+        steps=CAMVID_STEPS),
+    "camvid_anyres": Recipe(
+        "anyres", "any-resolution PosGen on CamVid: a faithful base plus a label-modulated texture, trained "
+        "against the native photos (4x) on the frozen trunk and head of `camvid`", preset="camvid",
+        steps=1500, lr=2e-3, init="pretrained:camvid", patch_gan=CAMVID_PATCH_GAN, texture=CAMVID_TEXTURE),
 }
+
+
+def recipes_of(dataset: str) -> list[str]:
+    """The shipped models trained on ``dataset`` (a preset name: synthetic, camvid)."""
+    return [name for name, r in RECIPES.items() if r.preset == dataset]
 
 
 def _train_seconds(run_dir: Path) -> float:
@@ -142,12 +168,14 @@ def model_file(name: str, folder: Path | None) -> Path:
 
 
 def build(name: str, runs: Path, steps: int | None = None, progress: bool = True, *,
-          asset: Path, count: int = EVAL_SCENES, command: str | None = None) -> dict:
-    """Train (or resume) the recipe ``name`` under ``runs/name``, score it on ``count`` scenes, write it to
-    ``asset`` (the package's own file only in a release: :func:`model_file`); returns its card, whose
-    ``command`` is ``command`` (default: the trial build of this model)."""
+          asset: Path, count: int = EVAL_SCENES, command: str | None = None, data: str | Path | None = None) -> dict:
+    """Train (or resume) the recipe ``name`` under ``runs/name`` (a real dataset's from ``data``), score it on
+    ``count`` held-out scenes, write it to ``asset`` (the package's own file only in a release:
+    :func:`model_file`); returns its card, whose ``command`` is ``command`` (default: the trial build)."""
     recipe = RECIPES[name]
-    cfg = recipe.config(steps)
+    if recipe.preset != "synthetic" and data is None:
+        raise UserError(f"{name} trains on {recipe.preset}: give its folder with --data DIR")
+    cfg = recipe.config(steps, data)
     run_dir = runs / name
     result = train(cfg, run_dir, resume="auto", progress=progress)
     G = result.generator.eval()
@@ -157,12 +185,16 @@ def build(name: str, runs: Path, steps: int | None = None, progress: bool = True
         "command": command or f"posgen pretrained build {name}" + (f" --steps {steps}" if steps else ""),
         "train_command": recipe.train_command(run_dir, steps),
         "generator": cfg.model.generator,
-        "preset": "synthetic",
+        "preset": recipe.preset,
+        "data_licence": LICENCES.get(recipe.preset),
         "recipe": {"steps": cfg.train.steps, "batch_size": cfg.train.batch_size, "seed": cfg.train.seed,
                    "ema_decay": cfg.train.ema_decay, "lambda_feat": cfg.train.lambda_feat,
                    "lambda_l1": cfg.train.lambda_l1, "gan_mode": cfg.train.gan_mode, "lr": cfg.train.lr,
                    "model_overrides": recipe.model_overrides, "init": recipe.init,
-                   "lambda_patch_gan": cfg.train.lambda_patch_gan if recipe.init else None},
+                   "lambda_patch_gan": cfg.train.lambda_patch_gan if recipe.init else None,
+                   "options": {"modulation": cfg.model.modulation, "noise": cfg.model.noise,
+                               "d_blur": cfg.model.d_blur, "objective": cfg.train.objective},
+                   "texture": cfg.model.anyres_texture if cfg.model.anyres_texture_hidden else None},
         "parameters": count_parameters(G),
         "train_seconds": _train_seconds(run_dir),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
@@ -181,36 +213,55 @@ def _train_command_note(card: dict) -> str:
     return f" (its training step alone: `{card['train_command']}`)"
 
 
-def card_page(cards: list[dict], trial: Path | None = None) -> str:
-    """Markdown for ``docs/model_card_synthetic.md`` from the cards of the shipped generators (or of the
-    models of a ``trial`` build in that folder)."""
-    title, written = (("Shipped generators", "`make pretrained` (`posgen pretrained build --release`)") if trial is None
+INTRO = {
+    "synthetic": ["All are trained on CPU with the `synthetic` preset (64x128 procedural street scenes, SPADE's",
+                  "recipe with the options its card lists; docs/training.md measures them) and an EMA of the",
+                  "generator weights (decay 0.999), which is what is shipped (float16). Metrics: 100 held-out",
+                  "`test` scenes, the shipped segmenter (docs/model_card_segmenter.md)."],
+    "camvid": ["Trained on CPU with the `camvid` preset on the 367 real CamVid *train* photos (labels at",
+               "120x90, a quarter of the 480x360 photos; docs/training.md has the recipe and what its",
+               "options bought) and an EMA of the generator weights, shipped as float16. Metrics: the 101",
+               "CamVid *val* photos at 1x (120x90), 2x and 4x (the native photo), the CamVid segmenter",
+               "(docs/model_card_segmenter_camvid.md). **Licence:** CamVid (Brostow, Fauqueur and Cipolla",
+               "2008/2009) is for non-commercial research use only (CC BY-NC 4.0 as the SegNet tutorial",
+               "distributes it), and so are these models; the photos are not in the package."],
+}
+
+
+def card_page(cards: list[dict], dataset: str = "synthetic", trial: Path | None = None) -> str:
+    """Markdown for ``docs/model_card_<dataset>.md`` from the cards of the shipped generators of ``dataset`` (or
+    of the models of a ``trial`` build in that folder)."""
+    title, written = (("Shipped generators", "`posgen pretrained build --release`") if trial is None
                       else (f"Trial generators in {trial.as_posix()}", "a trial `posgen pretrained build`"))
-    lines = [f"# {title} (synthetic streets)", "",
-             f"Written by {written} from the cards stored",
-             "inside the model files; `pg.pretrained(NAME, with_card=True)` returns the same data.",
-             "All are trained on CPU with the `synthetic` preset (64x128 procedural street scenes,",
-             "SPADE's recipe: hinge loss + feature matching, TTUR Adam, spectral norm, instance edges,",
-             "no VGG loss, no L1 term: docs/training.md shows it did not help) and an EMA of the",
-             "generator weights (decay 0.999), which is",
-             "what is shipped (float16). Metrics: 100 held-out `test` scenes, the shipped segmenter",
-             "(docs/model_card_segmenter.md); higher is better except SegFD and the colour error.",
-             "Training times are wall-clock and include any other jobs sharing the machine.",
-             ""]
+    where = "synthetic streets" if dataset == "synthetic" else "CamVid, real street photos"
+    lines = [f"# {title} ({where})", "", f"Written by {written} from the cards stored inside the model files;",
+             "`pg.pretrained(NAME, with_card=True)` returns the same data.", *INTRO[dataset],
+             "Higher is better except SegFD and the colour error. Training times are wall-clock and include",
+             "any other jobs sharing the machine.", ""]
     for card in cards:
         m, r = card["metrics"], card["recipe"]
+        options = r.get("options") or {}
+        chosen = [name for name, on in (("CLADE trunk", options.get("modulation") == "clade"),
+                                        ("noise inputs", options.get("noise")),
+                                        ("blurred discriminator", options.get("d_blur")),
+                                        ("OASIS objective", options.get("objective") == "oasis")) if on]
+        release = f"posgen pretrained build --release {card['name']}" + (" --data DIR" if dataset != "synthetic" else "")
         lines += [f"## `{card['name']}`", "", card["summary"], "",
-                  f"- command: `{card['command'] if trial else 'posgen pretrained build --release ' + card['name']}`"
-                  + _train_command_note(card),
+                  f"- command: `{card['command'] if trial else release}`" + _train_command_note(card),
                   f"- generator `{card['generator']}`, {card['parameters']:,} parameters; "
                   f"{r['steps']} steps, batch {r['batch_size']}, seed {r['seed']}, EMA {r['ema_decay']}"
+                  + (f", L1 to the photo {r['lambda_l1']:g}" if r.get("lambda_l1") else "")
+                  + (f"; {', '.join(chosen)}" if chosen else "")
                   + (f", model changes {r['model_overrides']}" if r["model_overrides"] else "")
                   + (f", base learning rate {r['lr']:g}, started from `{r['init']}` (frozen), patch-GAN "
-                     f"weight {r['lambda_patch_gan']:g}" if r.get("init") else ""),
+                     f"weight {r['lambda_patch_gan']:g}" if r.get("init") else "")
+                  + (f", texture amplitude {r['texture']:g} by default" if r.get("texture") is not None else ""),
                   f"- training time {card['train_seconds'] / 60:.0f} min on {card['machine']} ({card['date']})",
                   f"- per-class colour error at 1x: {m['class_color_error_1x']:.3f} "
-                  f"(untrained: {m['class_color_error_1x_untrained']:.3f})", "",
-                  "| scale | mIoU | pixel acc. | SegFD | PSNR (dB) | SSIM |", "| --- | --- | --- | --- | --- | --- |"]
+                  f"(untrained: {m['class_color_error_1x_untrained']:.3f})", ""]
+        if card.get("data_licence"):
+            lines += [f"- licence: {card['data_licence']}", ""]
+        lines += ["| scale | mIoU | pixel acc. | SegFD | PSNR (dB) | SSIM |", "| --- | --- | --- | --- | --- | --- |"]
         for scale in (f"{s:g}x" for s in SCALES):
             row = m[scale]
             lines.append(f"| {scale} | {row['miou']:.3f} | {row['pixel_accuracy']:.3f} | {row['segfd']:.2f} | "
@@ -218,14 +269,14 @@ def card_page(cards: list[dict], trial: Path | None = None) -> str:
         if native_method(GENERATOR_CLASSES[card["generator"]]) == "coordinates_hr":
             lines.append("\nAbove 1x it renders with the scenes' label maps at each scale (`coordinates_hr`).")
         lines.append("")
-    lines += ["The segmenter's own mIoU on the ground-truth photos (the ceiling) is in",
-              "docs/model_card_segmenter.md. Notebook 08 compares these models side by side.", ""]
+    segmenter = "docs/model_card_segmenter.md" if dataset == "synthetic" else "docs/model_card_segmenter_camvid.md"
+    lines += [f"The segmenter's own mIoU on the ground-truth photos (the ceiling) is in {segmenter}.", ""]
     return "\n".join(lines)
 
 
-def write_card_page(path: Path, folder: Path | None = None) -> Path:
-    """The page of model cards at ``path``, from the cards inside the shipped model files (or inside the
-    models of a trial in ``folder``)."""
-    files = [model_file(n, folder) for n in RECIPES]
+def write_card_page(path: Path, dataset: str = "synthetic", folder: Path | None = None) -> Path:
+    """The page of model cards of ``dataset`` at ``path``, from the cards inside the shipped model files (or
+    inside the models of a trial in ``folder``)."""
+    files = [model_file(n, folder) for n in recipes_of(dataset)]
     cards = [load_checkpoint(f, formats=(MODEL_FORMAT,))["card"] for f in files if f.is_file()]
-    return atomic_write_text(path, card_page(cards, folder))
+    return atomic_write_text(path, card_page(cards, dataset, folder))

@@ -35,7 +35,9 @@ GENERATOR_CLASSES: dict[str, type[Generator]] = {
 PRETRAINED = {"synthetic": "posgen_synthetic.pt",  # PosGen
               "synthetic_anyres": "anyres_synthetic.pt",  # any-resolution PosGen, notebook 06
               "synthetic_pixelwise": "pixelwise_synthetic.pt",  # notebook 08
-              "synthetic_pixelwise_nocontext": "pixelwise_nocontext_synthetic.pt"}
+              "synthetic_pixelwise_nocontext": "pixelwise_nocontext_synthetic.pt",
+              "camvid": "posgen_camvid.pt",  # PosGen on real CamVid photos (non-commercial licence)
+              "camvid_anyres": "anyres_camvid.pt"}  # any-resolution PosGen on CamVid
 
 
 def build_generator(cfg: ModelConfig) -> Generator:
