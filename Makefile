@@ -8,6 +8,7 @@
 #               on the course folder COURSE (default course/; docs/teaching.md, "Grading")
 #   make bench  side-by-side speed and memory ratios (docs/benchmarks.md)
 #   make pretrained  release: retrain the models shipped in the package (about an hour on 2 CPU cores; resumable)
+#   make pretrained-camvid CAMVID=DIR  release: retrain the CamVid models from your CamVid folder (about 75 min)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -21,7 +22,7 @@ DEV_STAMP  := $(VENV)/.stamp-dev
 BROWSER_STAMP := $(VENV)/.stamp-browser
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test test-browser lab lab-instructor bench pretrained clean-notebooks distclean \
+.PHONY: demo test test-browser lab lab-instructor bench pretrained pretrained-camvid clean-notebooks distclean \
         assign-release assign-collect assign-autograde assign-feedback
 
 $(VENV)/bin/python:
@@ -85,6 +86,10 @@ bench: $(CORE_STAMP)
 
 pretrained: $(CORE_STAMP)
 	$(VENV)/bin/posgen pretrained build --release
+
+CAMVID ?= ../shared/camvid
+pretrained-camvid: $(CORE_STAMP)
+	$(VENV)/bin/posgen pretrained build --release camvid camvid_anyres --data $(CAMVID)
 
 clean-notebooks: $(CORE_STAMP)
 	$(VENV)/bin/posgen nbclean notebooks
