@@ -187,3 +187,23 @@ def test_the_rule_keeps_the_thin_classes_of_real_labels(camvid_dir):
         nearest += torch.bincount(native[2::4, 2::4].flatten(), minlength=12)
     for cls in (2, 6, 9):  # pole, sign, pedestrian: about their native share, where nearest loses some
         assert kept[cls] >= 0.9 * thin[cls], (cls, kept[cls], thin[cls])
+
+
+def test_render_takes_camvid_label_pngs_as_they_are(camvid, tmp_path, capsys):
+    from posgen_lib.checkpoint import save_model
+
+    cfg = pg.preset("camvid")
+    cfg.model.ngf, cfg.model.spade_hidden = 4, 8
+    for kind in ("posgen", "anyres"):
+        cfg.model.generator = kind
+        save_model(tmp_path / f"{kind}.pt", pg.build_generator(cfg.model).eval(), cfg)
+    native = camvid / "valannot" / f"{CAMVID_SPLITS['val'][0]}.png"  # 480x360, the SegNet copy's size
+    out = tmp_path / "big.png"
+    assert main(["render", str(tmp_path / "posgen.pt"), str(native), "--scale", "4", "--out", str(out)]) == 0
+    assert Image.open(out).size == (480, 360)
+    said = capsys.readouterr().out
+    assert "brought down to the model's 120x90 by the camvid rule" in said and "high-resolution" not in said
+    assert main(["render", str(tmp_path / "anyres.pt"), str(native), "--scale", "4", "--out", str(out)]) == 0
+    assert "coordinates_hr" in (said := capsys.readouterr().out) and "as the high-resolution labels" in said
+    assert main(["render", str(tmp_path / "posgen.pt"), str(camvid / "val" / native.name), "--out", str(out)]) == 2
+    assert "colour image" in capsys.readouterr().err  # the photo given where the label map belongs

@@ -72,20 +72,41 @@ def check_instance(instance, instance_path: Path, label, label_path: Path) -> No
                         f"{tuple(label.shape)}; the instance map must have the label map's size")
 
 
+def reduction(shape: tuple[int, int], cfg) -> int:
+    """How many times larger than the model's 1x size a label map is, when its label set has a rule for
+    bringing maps down (CamVid: the native 480x360 maps of a 120x90 model give 4); 1 otherwise."""
+    from ..data.labels import get_label_set
+
+    (height, width), (h, w) = shape, cfg.model.image_size
+    if not get_label_set(cfg.data.label_set).thin_ids or (height, width) == (h, w):
+        return 1
+    if height % h or width % w or height // h != width // w:
+        return 1
+    return height // h
+
+
 def read_semantics(label_path: Path, instance_path: Path | None, cfg, device):
-    """Semantics (1, S, H, W) of a label-id PNG (and instance PNG), every problem named by file."""
-    from ..data.transforms import to_semantics
+    """(semantics (1, S, h, w), the ids as read when they were brought down to the model's size, else None)
+    of a label-id PNG (and instance PNG), every problem named by file. A label map that is an integer multiple
+    of the model's 1x size, of a set with a rule for it (CamVid's native maps), is brought down by that rule."""
+    from ..data.transforms import reduce_labels, to_semantics
 
     label = read_ids(label_path, "LABEL")
+    native, factor = None, reduction(tuple(label.shape), cfg)
     instance = None
     if instance_path is not None:
         instance = read_ids(instance_path, "--instance", "instance map")
         check_instance(instance, instance_path, label, label_path)
+        if factor > 1:
+            raise UserError(f"--instance: the {cfg.data.label_set} model reads no instance maps; drop --instance")
     try:
-        return to_semantics(label.long(), None if instance is None else instance.long(), cfg.data.label_set,
-                            cfg.model.use_instance).to(device)
+        if factor > 1:
+            native, label = label, reduce_labels(label.long(), factor, cfg.data.label_set)
+        sem = to_semantics(label.long(), None if instance is None else instance.long(), cfg.data.label_set,
+                           cfg.model.use_instance).to(device)
     except ValueError as err:
         raise UserError(f"{label_path}: {err}") from None
+    return sem, native
 
 
 def read_label_map(label_path: Path, instance_path: Path | None, cfg, device):
@@ -139,7 +160,7 @@ def choose_method(G, args, have_hr: bool) -> str:
 def run(args) -> int:
     from ..grid import FULL_WINDOW, coordinate_grid, output_size
     from ..models.registry import load_any
-    from ..rendering import render, upscale
+    from ..rendering import LabelMap, render, upscale
     from ..rendering.render import check_labels, check_output_pixels
     from ..runtime import default_device
     from ..viz.images import save_png, to_uint8
@@ -149,8 +170,15 @@ def run(args) -> int:
         raise UserError("--instance-hr needs --labels-hr")
     device = default_device(args.device)
     G, cfg, _ = load_any(args.model, device)
-    sem = read_semantics(args.label, args.instance, cfg, device)
+    sem, native = read_semantics(args.label, args.instance, cfg, device)
     labels = read_label_map(args.labels_hr, args.instance_hr, cfg, device) if args.labels_hr else None
+    notes = []
+    if native is not None:
+        notes.append(f"LABEL {native.shape[1]}x{native.shape[0]} brought down to the model's {sem.shape[-1]}x"
+                     f"{sem.shape[-2]} by the {cfg.data.label_set} rule")
+        if labels is None and G.reads_labels and args.method in (None, "coordinates_hr"):
+            labels = LabelMap.from_ids(native.to(device), None, cfg.data.label_set, cfg.model.use_instance)
+            notes.append("and read at its own size as the high-resolution labels")
     method = choose_method(G, args, labels is not None)
     if labels is not None:
         check_labels(labels, sem, f"--labels-hr {args.labels_hr}")
@@ -170,5 +198,6 @@ def run(args) -> int:
         at_size = None if labels is None else labels.at(coordinate_grid(size, device=device))
         image = upscale(G, sem, scale=scale, size=args.size, method=method, labels=at_size)
     save_png(to_uint8(image[0]), args.out)
-    print(f"wrote {args.out} ({image.shape[-2]}x{image.shape[-1]}, {G.kind}, {method})")
+    print(f"wrote {args.out} ({image.shape[-2]}x{image.shape[-1]}, {G.kind}, {method})"
+          + (f"; {' '.join(notes)}" if notes else ""))
     return 0

@@ -38,12 +38,12 @@ from torch.utils.data import Dataset
 
 from ..config import DataConfig, preset
 from .folder import check_root
-from .labels import CAMVID_VOID, get_label_set
-from .transforms import (Example, check_label_values, check_same_size, downsample_image, downsample_labels,
-                         folder_error, image_to_tensor, output_size, read_ids, read_rgb)
+from .labels import CAMVID_THIN
+from .transforms import (Example, check_label_values, check_same_size, downsample_image, folder_error,
+                         image_to_tensor, output_size, read_ids, read_rgb, reduce_labels)
 
 SPLITS = ("train", "val", "test")
-THIN_CLASSES = (2, 6, 7, 9, 10)  # pole, sign/symbol, fence, pedestrian, bicyclist: kept by downsample_labels
+THIN_CLASSES = CAMVID_THIN  # pole, sign/symbol, fence, pedestrian, bicyclist: kept by downsample_labels
 COLOR_MAP_HINT = "; use the label-id PNGs of the *annot/ folders (the SegNet tutorial's CamVid), not colour maps"
 
 
@@ -173,9 +173,9 @@ class CamVid(Dataset):
 
     @staticmethod
     def downsample_labels(label: torch.Tensor, factor: int) -> torch.Tensor:
-        """CamVid's label rule: :func:`~posgen_lib.data.transforms.downsample_labels` keeping
-        :data:`THIN_CLASSES`, void losing ties."""
-        return downsample_labels(label, factor, CAMVID_VOID + 1, keep=THIN_CLASSES, last=CAMVID_VOID)
+        """CamVid's label rule (:func:`~posgen_lib.data.transforms.reduce_labels`): thin classes kept, void
+        losing ties."""
+        return reduce_labels(label, factor, "camvid")
 
     def at_scale(self, index: int, scale: int) -> dict:
         """The whole frame at ``scale`` x 1x (``scale`` divides f: 1, 2, 4 for the SegNet copy)."""

@@ -39,6 +39,9 @@ class LabelSet:
     instance_ids: tuple[int, ...] = ()  # classes with instance ids (cars, people ...)
     dontcare_id: int | None = None  # mapped to channel num_classes when present
     dontcare_name: str = "unlabeled"
+    # Classes a few pixels wide that keep their place when a label map of this set is brought down to a
+    # lower resolution (data.transforms.reduce_labels); empty: the set has no such rule.
+    thin_ids: tuple[int, ...] = ()
 
     @property
     def semantic_channels(self) -> int:
@@ -109,12 +112,14 @@ CAMVID_CLASSES = ("sky", "building", "pole", "road", "pavement", "tree", "sign/s
 CAMVID_COLORS = ((128, 128, 128), (128, 0, 0), (192, 192, 128), (128, 64, 128), (60, 40, 222), (128, 128, 0),
                  (192, 128, 128), (64, 64, 128), (64, 0, 128), (64, 64, 0), (0, 128, 192))
 CAMVID_VOID = 11
+CAMVID_THIN = (2, 6, 7, 9, 10)  # pole, sign/symbol, fence, pedestrian, bicyclist
 
 
 @lru_cache(maxsize=None)
 def _camvid() -> LabelSet:
     return LabelSet(name="camvid", num_classes=len(CAMVID_CLASSES), ids=tuple(range(len(CAMVID_CLASSES))),
-                    names=CAMVID_CLASSES, colors=CAMVID_COLORS, dontcare_id=CAMVID_VOID, dontcare_name="void")
+                    names=CAMVID_CLASSES, colors=CAMVID_COLORS, dontcare_id=CAMVID_VOID, dontcare_name="void",
+                    thin_ids=CAMVID_THIN)
 
 
 _LABEL_SETS = {"cityscapes": _cityscapes, "synthetic": _synthetic, "coco_stuff": _coco_stuff, "camvid": _camvid}

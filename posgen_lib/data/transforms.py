@@ -134,6 +134,16 @@ def downsample_labels(label: torch.Tensor, factor: int, channels: int, keep: tup
     return out if batched else out[0]
 
 
+def reduce_labels(label: torch.Tensor, factor: int, label_set: str | LabelSet) -> torch.Tensor:
+    """A label map of ``label_set`` brought down by ``factor`` with the set's rule: :func:`downsample_labels`
+    keeping its thin classes, its dontcare id losing every tie (CamVid's rule; data/README.md)."""
+    ls = get_label_set(label_set)
+    if not ls.thin_ids:
+        raise ValueError(f"the {ls.name!r} label set has no rule for bringing label maps down; resize them yourself")
+    channels = (ls.dontcare_id if ls.dontcare_id is not None else ls.num_classes - 1) + 1
+    return downsample_labels(label, factor, channels, keep=ls.thin_ids, last=ls.dontcare_id)
+
+
 def downsample_image(image: torch.Tensor, factor: int) -> torch.Tensor:
     """Photo (3, H, W) or (B, 3, H, W) -> (.., H/f, W/f) by area averaging (each output pixel is the
     mean of its ``f x f`` block: what a camera with f times larger pixels would record)."""
