@@ -424,7 +424,53 @@ adds is a small part of the sum. So this ratio measures how crisp the class edge
 texture: to see texture, score the interiors apart from the edges (notebook 07's `pixel_scores` reports
 both).
 
-## 8. Chunked rendering: a memory bound
+## 8. On real photos: CamVid at 4x
+
+Everything so far used procedural scenes, whose ground truth can be drawn at any size. CamVid (notebook 04)
+gives a harder test: labels at 90x120 and the **real 360x480 photo** as the 4x ground truth. The package
+ships two CamVid models: `camvid`, PosGen trained on the 1x frames (notebook 05), and `camvid_anyres`, its
+frozen trunk and head plus a detail head trained against the native photos in this project's second form:
+a **faithful base** (trained with L1, so it aims at the photo's conditional mean) plus a **zero-mean texture
+residual**, driven by per-pixel noise and modulated SPADE-style by the high-resolution labels, that only the
+patch discriminator trains. The amplitude $t \in [0, 1]$ of the texture is a knob at render time:
+`pg.render(A, sem, ..., texture=t)` or `posgen render --texture T`; $t = 0$ is the base alone. Move the scale
+and the knob (it is active for the any-resolution model):
+""")
+
+code(r"""
+from posgen_lib.course.lessons import real_photos
+
+G_camvid, A_camvid = pg.pretrained("camvid"), pg.pretrained("camvid_anyres")
+camvid = real_photos.camvid_val()  # None, with a note, without a CamVid copy on this machine
+if camvid is not None:
+    frame = 3
+    pg.course.show(pg.course.widgets.resolution_slider(
+        {"PosGen (coordinates)": G_camvid, "any-resolution PosGen": A_camvid}, camvid.at_scale(frame, 1),
+        scales=(1, 2, 4), label_set="camvid", labels_at=real_photos.labels_at(A_camvid, camvid, frame)))
+""")
+
+md(r"""
+The same frame as a static figure: a window at 4x, the real photo next to bicubic interpolation of PosGen's
+1x render and the any-resolution model without and with its texture:
+""")
+
+code(r"""
+if camvid is not None:
+    pg.course.show(pg.course.as_jpeg(real_photos.upscaling_figure(G_camvid, A_camvid, camvid, index=frame)))
+""")
+
+md(r"""
+PSNR against the real photos at 4x, next to bicubic interpolation of the *real* 1x photo (a reference no
+generator can reach this way: it starts from the photo itself):
+""")
+
+code(r"""
+if camvid is not None:
+    print(real_photos.upscaling_scores(G_camvid, A_camvid, camvid, count=pg.budget(len(camvid), 2)))
+""")
+
+md(r"""
+## 9. Chunked rendering: a memory bound
 
 The output buffer of a render is unavoidable: $3HW$ floats. The trunk features cost $Chw$ floats at the
 labels' resolution, and the head's activations about $(F + 2\,\text{hidden})$ floats *per pixel evaluated at

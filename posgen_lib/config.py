@@ -384,7 +384,7 @@ def _camvid() -> Config:
             pixelwise_hidden=64, ndf=32, num_D=2, n_layers_D=3, anyres_texture_hidden=32),
         data=DataConfig(dataset="camvid", label_set="camvid", preprocess_mode="fixed", load_size=120,
                         crop_size=120, aspect_ratio=4 / 3, train_crop=(80, 112)),
-        train=TrainConfig(batch_size=4, steps=12000, ema_decay=0.999, lambda_l1=10.0, log_every=10,
+        train=TrainConfig(batch_size=4, steps=9000, ema_decay=0.999, lambda_l1=10.0, log_every=10,
                           sample_every=1000, ckpt_every=500),
     )
 

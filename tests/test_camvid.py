@@ -207,3 +207,52 @@ def test_render_takes_camvid_label_pngs_as_they_are(camvid, tmp_path, capsys):
     assert "coordinates_hr" in (said := capsys.readouterr().out) and "as the high-resolution labels" in said
     assert main(["render", str(tmp_path / "posgen.pt"), str(camvid / "val" / native.name), "--out", str(out)]) == 2
     assert "colour image" in capsys.readouterr().err  # the photo given where the label map belongs
+
+
+# --- the course's real-photo lessons (notebooks 04-07) -------------------------------------
+
+def test_find_camvid_reads_the_environment_and_says_none_without_a_copy(camvid, tmp_path, monkeypatch):
+    from posgen_lib.data.camvid import find_camvid
+
+    monkeypatch.setenv("POSGEN_CAMVID_DIR", str(camvid))
+    assert find_camvid() == camvid
+    monkeypatch.setenv("POSGEN_CAMVID_DIR", str(tmp_path / "nowhere"))
+    assert find_camvid() is None
+
+
+def test_the_lessons_thin_class_table_counts_kept_blocks(camvid, monkeypatch, capsys):
+    from posgen_lib.course.lessons import real_photos
+
+    monkeypatch.setenv("POSGEN_CAMVID_DIR", str(camvid))
+    val = real_photos.camvid_val()
+    label = torch.full((8, 8), CV_ROAD)
+    label[:, 1] = CV_POLE  # one pixel wide in the first column of blocks
+    assert (real_photos.nearest_subsample(label, 4) == CV_ROAD).all()
+    assert (real_photos.majority_vote(label, 4) == CV_ROAD).all()
+    assert (val.downsample_labels(label, 4)[:, 0] == CV_POLE).all()
+    table = real_photos.thin_class_table(val, count=len(val)).splitlines()
+    pole = next(line for line in table if line.startswith("pole")).split()
+    assert float(pole[3]) == 100.0  # the rule keeps every block a pole covers a quarter of
+    monkeypatch.setenv("POSGEN_CAMVID_DIR", str(camvid.parent / "none"))
+    assert real_photos.camvid_val() is None and "POSGEN_CAMVID_DIR" in capsys.readouterr().out
+
+
+def test_the_lessons_figures_and_tables_run_on_a_tiny_camvid_model(camvid):
+    from posgen_lib.course import as_jpeg
+    from posgen_lib.course.lessons import real_photos
+    from posgen_lib.eval.segmenter import load_segmenter
+
+    val = CamVid(camvid, "val")
+    cfg = pg.preset("camvid").model
+    torch.manual_seed(0)
+    G = pg.build_generator(cfg).eval()
+    A = pg.build_generator(cfg.with_generator("anyres")).eval()
+    jpeg = as_jpeg(real_photos.renders_figure(G, val, indices=(0,)))
+    assert jpeg._repr_jpeg_()[:2] == b"\xff\xd8"  # a JPEG file
+    real_photos.upscaling_figure(G, A, val, 0)
+    scores = real_photos.upscaling_scores(G, A, val, count=1).splitlines()
+    assert len(scores) == 5 and "texture 0" in scores[3]
+    assert real_photos.labels_at(A, val, 0)(4).shape[-2:] == (360, 480)
+    judge = load_segmenter(dataset="camvid")
+    table = real_photos.segmenter_table(judge, G, val, count=1).splitlines()
+    assert table[-1].startswith("mIoU") and len(table) == 2 + len(judge.names)

@@ -156,6 +156,6 @@ def test_recipe_comparison_writes_its_table_between_markers(tmp_path, capsys):
     text = page.read_text()
     assert "prose before" in text and "after" in text and "old" not in text
     for arm in ("old recipe", "+ noise inputs", "+ blurred discriminator", "OASIS objective", "CLADE trunk",
-                "chosen combination", "the photos themselves"):
+                "noise + blurred discriminator", "the photos themselves"):
         assert f"| {arm} |" in text, arm
     assert "posgen experiment --recipes" in text and "pattern x / y (grey levels)" in text

@@ -1,6 +1,7 @@
 """Pure view functions (zoom windows, label editing, cached renders) and the widgets over them."""
 from __future__ import annotations
 
+import dataclasses
 import io
 
 import numpy as np
@@ -228,3 +229,27 @@ def test_figure_png_is_compact_and_keeps_every_pixel():
     see_through = io.BytesIO()
     Image.new("RGBA", (4, 4), (0, 0, 0, 0)).save(see_through, format="png")
     assert Image.open(io.BytesIO(compact_png(see_through.getvalue()))).mode == "RGBA"  # alpha kept when used
+
+
+def test_resolution_slider_has_a_texture_knob_for_a_textured_model(G):
+    torch.manual_seed(0)
+    cfg = dataclasses.replace(pg.preset("tiny").model.with_generator("anyres"), anyres_texture_hidden=8)
+    A = pg.build_generator(cfg).eval()
+    with torch.no_grad():  # a texture branch that is not zero (its output layer starts at zero)
+        for name, p in A.named_parameters():
+            if name.startswith("texture."):
+                p.add_(0.5 * torch.randn_like(p))
+    dataset = pg.data.SyntheticStreets(size=(32, 64), length=2, split="test")
+    scene = dataset[1]
+    viewer = widgets.resolution_slider({"PosGen": G, "AnyRes": A}, scene, scales=(1, 2),
+                                       labels_at=views.labels_at(A, dataset, 1))
+    assert viewer.texture.disabled  # PosGen has no texture branch
+    viewer.model.value, viewer.slider.value = "AnyRes", 2
+    hr = views.labels_at(A, dataset, 1)(2)
+    for t in (0.0, 1.0):
+        viewer.texture.value = t
+        expected = to_uint8(render(A, views.semantics(A, scene), size=(64, 128), labels=hr, texture=t)[0])
+        assert np.array_equal(decode(viewer.image.value), shown(expected)), t
+    assert not viewer.texture.disabled and "texture amplitude 1" in viewer.info.value
+    viewer.texture.value = 0.0
+    assert not np.array_equal(decode(viewer.image.value), shown(expected))  # the knob changes the picture

@@ -67,8 +67,8 @@ def build_command(name: str, steps: int | None, folder: Path | None, data: Path 
 
 def run_build(args) -> int:
     from ..config import budget, fast_mode
-    from ..eval.shipped import (CARD_PAGES, EVAL_SCENES, RECIPES, TRIAL_DIR, build, checkout_root, model_file,
-                                write_card_page)
+    from ..eval.shipped import (CARD_PAGES, EVAL_SCENES, RECIPES, SHOWCASE, TRIAL_DIR, build, checkout_root,
+                                model_file, recipes_of, write_card_page, write_showcase)
     from ..records import check_output
 
     unknown = [n for n in args.names if n not in RECIPES]
@@ -93,7 +93,8 @@ def run_build(args) -> int:
         folder = args.out or TRIAL_DIR
         runs = args.runs or folder / "runs"
         pages = {RECIPES[n].preset: folder / CARD_PAGES[RECIPES[n].preset].name for n in names}
-    for path in [*pages.values(), *(model_file(name, folder) for name in names)]:  # before hours of training
+    showcases = [page.parent / SHOWCASE for dataset, page in pages.items() if dataset == "camvid"]
+    for path in [*pages.values(), *showcases, *(model_file(name, folder) for name in names)]:  # before the training
         check_output(path, "--release" if args.release else "--out")
     for name in names:
         count = budget(EVAL_SCENES if RECIPES[name].preset == "synthetic" else 10_000, 2)
@@ -101,5 +102,7 @@ def run_build(args) -> int:
                      command=build_command(name, args.steps, folder, args.data), data=args.data)
         print(f"{name}: {model_file(name, folder)}  {json.dumps(card['metrics'])}")
     for dataset, page in pages.items():
+        if dataset == "camvid" and all(model_file(n, folder).is_file() for n in recipes_of("camvid")):
+            print(f"val renders: {write_showcase(page, args.data, folder)}")
         print(f"model cards: {write_card_page(page, dataset, folder)}")
     return 0

@@ -12,11 +12,11 @@ the notebook's own folder (``POSGEN_CKPT_DIR``, :mod:`.cache`).
 """
 from . import display, envcheck, lessons, views
 from .cache import checkpoint_dir, checkpoint_folder
-from .display import register_notebook_display, show, source
+from .display import as_jpeg, register_notebook_display, show, source
 
 register_notebook_display()
 
-__all__ = ["checkpoint_dir", "checkpoint_folder", "display", "envcheck", "lessons", "views", "widgets",
+__all__ = ["as_jpeg", "checkpoint_dir", "checkpoint_folder", "display", "envcheck", "lessons", "views", "widgets",
            "register_notebook_display", "show", "source"]
 
 

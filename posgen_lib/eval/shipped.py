@@ -34,11 +34,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from matplotlib.figure import Figure
 
 from ..checkpoint import MODEL_FORMAT, load_checkpoint, save_model
 from ..config import Config, preset
+from ..data.camvid import CamVid
+from ..data.labels import colorize
+from ..data.transforms import to_semantics
 from ..errors import UserError
-from ..models.registry import GENERATOR_CLASSES, PRETRAINED, asset_path, build_generator, count_parameters
+from ..models.registry import (GENERATOR_CLASSES, PRETRAINED, asset_path, build_generator, count_parameters,
+                               load_generator)
+from ..rendering import render
+from ..viz.images import to_uint8
 from ..records import atomic_write_text
 from ..train.loop import train
 from ..train.rundir import read_log
@@ -100,8 +107,8 @@ class Recipe:
         return cfg.validate()
 
 
-CAMVID_STEPS = 12000  # about 55 minutes on 2 CPU cores (docs/model_card_camvid.md)
-CAMVID_PATCH_GAN, CAMVID_TEXTURE = 0.1, 1.0  # the operating point chosen on docs/results_camvid.md's front
+CAMVID_STEPS = 9000  # 0.3 s per step on 2 CPU cores (bfloat16): about 48 minutes (docs/model_card_camvid.md)
+CAMVID_PATCH_GAN, CAMVID_TEXTURE = 0.1, 1.0  # provisional: GAN 0.1 at full texture, until the CamVid front is measured
 RECIPES = {
     "synthetic": Recipe("posgen", "PosGen: SPADE trunk + per-pixel head"),
     "synthetic_anyres": Recipe(
@@ -228,9 +235,10 @@ INTRO = {
 }
 
 
-def card_page(cards: list[dict], dataset: str = "synthetic", trial: Path | None = None) -> str:
+def card_page(cards: list[dict], dataset: str = "synthetic", trial: Path | None = None,
+              showcase: bool = False) -> str:
     """Markdown for ``docs/model_card_<dataset>.md`` from the cards of the shipped generators of ``dataset`` (or
-    of the models of a ``trial`` build in that folder)."""
+    of the models of a ``trial`` build in that folder); ``showcase``: link the picture :data:`SHOWCASE`."""
     title, written = (("Shipped generators", "`posgen pretrained build --release`") if trial is None
                       else (f"Trial generators in {trial.as_posix()}", "a trial `posgen pretrained build`"))
     where = "synthetic streets" if dataset == "synthetic" else "CamVid, real street photos"
@@ -270,8 +278,55 @@ def card_page(cards: list[dict], dataset: str = "synthetic", trial: Path | None 
             lines.append("\nAbove 1x it renders with the scenes' label maps at each scale (`coordinates_hr`).")
         lines.append("")
     segmenter = "docs/model_card_segmenter.md" if dataset == "synthetic" else "docs/model_card_segmenter_camvid.md"
+    if showcase:
+        lines += [f"Val frames {', '.join(map(str, SHOWCASE_FRAMES))}: labels, `camvid` at 1x, `camvid_anyres` at 4x "
+                  "with the native label map, the real photo:", "", f"![CamVid val renders]({SHOWCASE.as_posix()})", ""]
     lines += [f"The segmenter's own mIoU on the ground-truth photos (the ceiling) is in {segmenter}.", ""]
     return "\n".join(lines)
+
+
+SHOWCASE = Path("img") / "camvid_showcase.png"  # beside the CamVid card page: docs/img/ in a release
+SHOWCASE_FRAMES = (3, 30, 60)  # CamVid val frames: street with cyclists, a junction, a road with cars and trees
+
+
+@torch.no_grad()
+def showcase_figure(G, A, data: str | Path, frames=SHOWCASE_FRAMES):
+    """Rows of CamVid val frames: the 90x120 label map, PosGen ``G``'s render at 1x, the any-resolution model
+    ``A``'s render at 4x (360x480, with the native label map), and the real photo (native)."""
+    ds = CamVid(data, "val")
+    frames = [i for i in frames if i < len(ds)] or [0]  # a smaller val split (a fabricated tree): its first
+    fig = Figure(figsize=(11, 2.1 * len(frames)))
+    axes = fig.subplots(len(frames), 4, squeeze=False)
+    titles = ("labels, 90x120", "PosGen at 1x (90x120)", "any-resolution PosGen at 4x (360x480)",
+              "real photo (360x480)")
+    for row, index in enumerate(frames):
+        small, native = ds.at_scale(index, 1), ds.at_scale(index, 4)
+        sem = to_semantics(small["label"], None, "camvid", G.cfg.use_instance)
+        hr = to_semantics(native["label"], None, "camvid", A.cfg.use_instance)
+        panels = (colorize(small["label"], "camvid"), to_uint8(render(G, sem)[0]),
+                  to_uint8(render(A, sem, size=tuple(native["label"].shape), labels=hr)[0]),
+                  to_uint8(native["image"]))
+        for col, (ax, image) in enumerate(zip(axes[row], panels)):
+            ax.imshow(image, interpolation="nearest", extent=(0, 480, 360, 0))  # every panel at the same size
+            ax.set_axis_off()
+            if row == 0:
+                ax.set_title(titles[col], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def write_showcase(page: Path, data: str | Path, folder: Path | None = None) -> Path:
+    """:func:`showcase_figure` of the shipped (or trial) CamVid models as ``img/camvid_showcase.png`` beside
+    the CamVid card ``page``."""
+    G, _, _ = load_generator(model_file("camvid", folder))
+    A, _, _ = load_generator(model_file("camvid_anyres", folder))
+    path = page.parent / SHOWCASE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig = showcase_figure(G, A, data)
+    tmp = path.with_name(path.name + ".tmp")
+    fig.savefig(tmp, dpi=100, format="png")
+    tmp.replace(path)
+    return path
 
 
 def write_card_page(path: Path, dataset: str = "synthetic", folder: Path | None = None) -> Path:
@@ -279,4 +334,4 @@ def write_card_page(path: Path, dataset: str = "synthetic", folder: Path | None 
     inside the models of a trial in ``folder``)."""
     files = [model_file(n, folder) for n in recipes_of(dataset)]
     cards = [load_checkpoint(f, formats=(MODEL_FORMAT,))["card"] for f in files if f.is_file()]
-    return atomic_write_text(path, card_page(cards, dataset, folder))
+    return atomic_write_text(path, card_page(cards, dataset, folder, (path.parent / SHOWCASE).is_file()))

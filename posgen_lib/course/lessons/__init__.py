@@ -11,12 +11,13 @@ module                 notebook
 ``upscaling``          06 resolution upscaling
 ``evaluation``         07 evaluation
 ``pixelwise``          08 the fully pixel-wise generator
+``real_photos``        04-07 real photos: CamVid labels, renders, upscaling, the segmenter
 =====================  ========================================
 """
 from importlib import import_module
 
 LESSONS = ("fourier", "spade", "parity", "pixel_head", "datasets", "training", "upscaling", "evaluation",
-           "pixelwise")
+           "pixelwise", "real_photos")
 
 
 def __getattr__(name: str):
