@@ -26,6 +26,7 @@ from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 from posgen_lib.course.lab import lab_command, student_environment  # noqa: E402
+from posgen_lib.data.camvid import find_camvid  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "outputs" / "browser"
@@ -193,6 +194,14 @@ def test_notebook_06_resolution_slider_and_zoom(browser, lab):
     move_slider(browser, other, 2)
     wait_for(lambda: other_image.get_attribute("src") != src, 60, "a second widget to re-render")
     shoot(browser, other, "06_second_widget.png")
+    if find_camvid() is not None:  # section 8 draws CamVid: the texture knob of the any-resolution model
+        knob = labelled_slider(browser, "texture")
+        knob_image = knob.find_element(By.XPATH, "./ancestor::div[contains(@class, 'widget-vbox')][1]") \
+            .find_element(By.CSS_SELECTOR, ".widget-image")
+        src = knob_image.get_attribute("src")
+        move_slider(browser, knob, 4, Keys.ARROW_LEFT)  # the operating point (1) -> 0, the faithful base
+        wait_for(lambda: knob_image.get_attribute("src") != src, 120, "the texture knob to re-render")
+        shoot(browser, knob, "06_texture_knob.png")
     assert not widget_errors(browser)
 
 

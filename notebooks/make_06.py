@@ -434,7 +434,7 @@ a **faithful base** (trained with L1, so it aims at the photo's conditional mean
 residual**, driven by per-pixel noise and modulated SPADE-style by the high-resolution labels, that only the
 patch discriminator trains. The amplitude $t \in [0, 1]$ of the texture is a knob at render time:
 `pg.render(A, sem, ..., texture=t)` or `posgen render --texture T`; $t = 0$ is the base alone. Move the scale
-and the knob (it is active for the any-resolution model):
+and the knob (active for the any-resolution model, shown first):
 """)
 
 code(r"""
@@ -445,7 +445,7 @@ camvid = real_photos.camvid_val()  # None, with a note, without a CamVid copy on
 if camvid is not None:
     frame = 3
     pg.course.show(pg.course.widgets.resolution_slider(
-        {"PosGen (coordinates)": G_camvid, "any-resolution PosGen": A_camvid}, camvid.at_scale(frame, 1),
+        {"any-resolution PosGen": A_camvid, "PosGen (coordinates)": G_camvid}, camvid.at_scale(frame, 1),
         scales=(1, 2, 4), label_set="camvid", labels_at=real_photos.labels_at(A_camvid, camvid, frame)))
 """)
 

@@ -231,7 +231,7 @@ def scorecard(models: dict, cfg, count: int, scales=(1.0, 4.0), device="cpu", se
         card = {f"{r['scale']:g}x": {k: round(r[k], 4) for k in CARD_METRICS if k in r}
                 for r in rows if r["generator"] == name}
         card["class_color_error_1x"] = round(class_color_error(G(sem).cpu(), base.image, base.label), 4)
-        card["images"] = count
+        card["images"] = len(base.image)  # what was scored (count may exceed the split)
         cards[name] = card
     return cards
 

@@ -201,7 +201,7 @@ def build(name: str, runs: Path, steps: int | None = None, progress: bool = True
                    "lambda_patch_gan": cfg.train.lambda_patch_gan if recipe.init else None,
                    "options": {"modulation": cfg.model.modulation, "noise": cfg.model.noise,
                                "d_blur": cfg.model.d_blur, "objective": cfg.train.objective},
-                   "texture": cfg.model.anyres_texture if cfg.model.anyres_texture_hidden else None},
+                   "texture": cfg.model.anyres_texture if G.textured else None},
         "parameters": count_parameters(G),
         "train_seconds": _train_seconds(run_dir),
         "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
