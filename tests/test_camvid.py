@@ -86,13 +86,13 @@ def test_train_items_are_seeded_crops_and_flips_with_their_native_window(camvid)
 
 def test_lists_with_segnet_paths_folders_alone_and_a_test_split(camvid):
     examples, problems = find_examples(camvid, "train")  # train.txt holds /SegNet/CamVid/... paths
-    assert not problems and [e.image.parent for e in examples] == [camvid / "train"] * 3
+    assert not problems and [e.image.parent for e in examples] == [camvid / "train"] * len(CAMVID_SPLITS["train"])
     examples, problems = find_examples(camvid, "val")  # no val.txt: the folders are paired
-    assert not problems and len(examples) == 1
+    assert not problems and len(examples) == len(CAMVID_SPLITS["val"])
     assert not (camvid / "test").exists()
     shutil.copytree(camvid / "val", camvid / "test")
     shutil.copytree(camvid / "valannot", camvid / "testannot")
-    assert len(CamVid(camvid, "test")) == 1
+    assert len(CamVid(camvid, "test")) == len(CAMVID_SPLITS["val"])
     assert [s.name for s in check_dataset(camvid, "camvid").splits] == ["train", "val", "test"]
 
 
@@ -128,7 +128,7 @@ def _empty_list(root):
 def _bad_line(root):
     with open(root / "train.txt", "a") as f:
         f.write("train/only_a_photo.png\n")
-    return root / "train.txt", "line 4: expected 'photo label'"
+    return root / "train.txt", f"line {len(CAMVID_SPLITS['train']) + 1}: expected 'photo label'"
 
 
 def _listed_file_missing(root):

@@ -150,11 +150,11 @@ def test_a_point_beats_a_reference_only_on_band_psnr_and_both_patch_kids():
 
 def test_recipe_comparison_writes_its_table_between_markers(tmp_path, capsys):
     page = tmp_path / "training.md"
-    page.write_text("# Training\n\nprose before\n\n<!-- posgen recipes synthetic: begin -->\nold\n"
+    page.write_text("# Training\n\nprose before\n\n<!-- posgen recipes synthetic: begin -->\nTABLE BEFORE THE RUN\n"
                     "<!-- posgen recipes synthetic: end -->\n\nafter\n")
     assert main(["experiment", "--recipes", str(page), "--cache", str(tmp_path / "cache"), "--quiet"]) == 0
     text = page.read_text()
-    assert "prose before" in text and "after" in text and "old" not in text
+    assert "prose before" in text and "after" in text and "TABLE BEFORE THE RUN" not in text
     for arm in ("old recipe", "+ noise inputs", "+ blurred discriminator", "OASIS objective", "CLADE trunk",
                 "noise + blurred discriminator", "the photos themselves"):
         assert f"| {arm} |" in text, arm

@@ -53,7 +53,7 @@ def test_unknown_pretrained_name_lists_the_choices():
 
 def test_build_trains_scores_and_writes_a_card(tmp_path, monkeypatch):
     monkeypatch.setitem(shipped.RECIPES, "tiny_trial", shipped.Recipe("pixelwise", "trial", steps=2))
-    monkeypatch.setattr(shipped.Recipe, "config", lambda self, steps=None: _tiny_config(self, steps))
+    monkeypatch.setattr(shipped.Recipe, "config", lambda self, steps=None, data=None: _tiny_config(self, steps))
     card = shipped.build("tiny_trial", tmp_path / "runs", progress=False, asset=tmp_path / "m.pt", count=2)
     G, cfg, saved = load_generator(tmp_path / "m.pt")
     assert saved == card and cfg.model.generator == "pixelwise"

@@ -151,7 +151,7 @@ def test_truncated_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(ckpt.CheckpointError, match="truncated"):
         ckpt.load_checkpoint(path)
     (tmp_path / "y.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ckpt.CheckpointError, match="cannot read"):
+    with pytest.raises(ckpt.CheckpointError, match="is not a PyTorch file, not a PosGen checkpoint"):
         ckpt.load_checkpoint(tmp_path / "y.pt")
 
 

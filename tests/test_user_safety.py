@@ -221,7 +221,7 @@ def test_pretrained_build_writes_a_trial_to_its_own_folder_and_leaves_the_shippe
     from posgen_lib.eval import shipped
     from posgen_lib.models import registry
 
-    def tiny(recipe, steps=None):
+    def tiny(recipe, steps=None, data=None):
         cfg = pg.preset("tiny")
         cfg.model.generator, cfg.train.steps = recipe.generator, steps or recipe.steps
         return cfg

@@ -133,7 +133,8 @@ def make_coco_stuff(root: Path, instances: bool = True) -> Path:
 
 # --- CamVid ------------------------------------------------------------------------
 
-CAMVID_SPLITS = {"train": ["0001TP_006690", "0006R0_f00930", "0016E5_00390"], "val": ["0016E5_07959"]}
+CAMVID_SPLITS = {"train": ["0001TP_006690", "0006R0_f00930", "0016E5_00390", "0016E5_00420"],  # a batch of 4
+                 "val": ["0016E5_07959", "0016E5_07961"]}  # two: a Frechet distance needs two images
 CAMVID_SIZE = (360, 480)  # (H, W): the SegNet copy's size, 4x the camvid preset's 90x120
 CV_SKY, CV_BUILDING, CV_POLE, CV_ROAD, CV_CAR, CV_PEDESTRIAN, CV_VOID = 0, 1, 2, 3, 8, 9, 11
 

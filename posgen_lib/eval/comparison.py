@@ -136,9 +136,9 @@ def comparison_figure(generators: dict, runs: list[tuple[str, str]], cfg, scenes
     boxes = crop_boxes(scenes_hr.label[index], scenes_hr.instance[index], scenes_hr.image[index], crop, label_set)
 
     columns = len(images)
-    fig = Figure(figsize=(1.6 * columns, 1.6 * 2 + 3.0))
+    fig = Figure(figsize=(1.6 * columns, 1.6 * len(boxes) + 3.0))
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(3, columns, height_ratios=[1.9, 1, 1])
+    grid = fig.add_gridspec(1 + len(boxes), columns, height_ratios=[1.9] + [1] * len(boxes))  # top + a row per crop
     half = columns // 2
     top_left, top_right = fig.add_subplot(grid[0, :half]), fig.add_subplot(grid[0, half:])
     top_left.imshow(colorize(scenes_1x.label[index], label_set), interpolation="nearest")

@@ -97,6 +97,9 @@ class ExperimentConfig:
 
     def resolved(self) -> "ExperimentConfig":
         plan = self.plan()
+        if self.operating_point not in self.tradeoff or self.operating_texture not in self.knobs:
+            raise ValueError(f"operating point (GAN {self.operating_point}, texture {self.operating_texture}) must be "
+                             f"one of tradeoff {self.tradeoff} and knobs {self.knobs}")
         smoke = {"tradeoff": (self.operating_point,), "knobs": (0.0, self.operating_texture)} if fast_mode() else {}
         out = replace(self, **smoke, steps=self.steps if self.steps is not None else budget(plan.steps, 2),
                       anyres_steps=self.anyres_steps if self.anyres_steps is not None else budget(plan.anyres_steps, 2),
@@ -108,12 +111,12 @@ class ExperimentConfig:
         if out.steps < 1 or out.anyres_steps < 1 or out.count < 2 or not out.seeds or out.ablation_seeds < 1:
             raise ValueError(f"steps={out.steps}, anyres_steps={out.anyres_steps} and ablation_seeds="
                              f"{out.ablation_seeds} must be >= 1, count={out.count} >= 2, and seeds not empty")
-        if out.operating_point not in out.tradeoff or out.operating_texture not in out.knobs:
-            raise ValueError(f"operating point (GAN {out.operating_point}, texture {out.operating_texture}) must be "
-                             f"one of tradeoff {out.tradeoff} and knobs {out.knobs}")
         if self.preset == "camvid" and not self.data:
             raise ValueError("the CamVid experiment needs data=DIR (--data), the CamVid folder")
         return out
+
+
+FAST_TEXTURE_HIDDEN = 8  # the texture branch's width in a FAST smoke run (the tiny preset has none)
 
 
 def experiment_preset(exp: ExperimentConfig) -> Config:
@@ -128,6 +131,8 @@ def experiment_preset(exp: ExperimentConfig) -> Config:
         cfg.model = dataclasses.replace(
             cfg.model, **{f.name: getattr(tiny.model, f.name) for f in dataclasses.fields(tiny.model) if f.name not in (
                 "label_nc", "contain_dontcare_label", "use_instance", "image_size", "num_upsampling_layers")})
+    if fast_mode():  # the arms must keep their texture branch (a small one), or they have no knob to score
+        cfg.model = dataclasses.replace(cfg.model, anyres_texture_hidden=FAST_TEXTURE_HIDDEN)
     return cfg
 
 
