@@ -14,9 +14,11 @@
 from __future__ import annotations
 
 import inspect
+import io
 from dataclasses import dataclass
 
 from matplotlib.figure import Figure
+from PIL import Image
 
 from ..viz.figures import figure_png
 
@@ -63,10 +65,6 @@ JPEG_QUALITY = 85
 
 def as_jpeg(fig: Figure, dpi: int = NOTEBOOK_DPI) -> JpegFigure:
     """``fig`` as a JPEG cell output (for photographs; label maps and line plots stay PNG)."""
-    import io
-
-    from PIL import Image
-
     image = Image.open(io.BytesIO(figure_png(fig, dpi))).convert("RGB")
     buffer = io.BytesIO()
     image.save(buffer, format="jpeg", quality=JPEG_QUALITY, optimize=True)

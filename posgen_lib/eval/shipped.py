@@ -46,7 +46,7 @@ from ..models.registry import (GENERATOR_CLASSES, PRETRAINED, asset_path, build_
                                load_generator)
 from ..rendering import render
 from ..viz.images import to_uint8
-from ..records import atomic_write_text
+from ..records import atomic_write, atomic_write_text
 from ..train.loop import train
 from ..train.rundir import read_log
 from .evaluate import native_method, scorecard
@@ -320,13 +320,8 @@ def write_showcase(page: Path, data: str | Path, folder: Path | None = None) -> 
     the CamVid card ``page``."""
     G, _, _ = load_generator(model_file("camvid", folder))
     A, _, _ = load_generator(model_file("camvid_anyres", folder))
-    path = page.parent / SHOWCASE
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig = showcase_figure(G, A, data)
-    tmp = path.with_name(path.name + ".tmp")
-    fig.savefig(tmp, dpi=100, format="png")
-    tmp.replace(path)
-    return path
+    return atomic_write(page.parent / SHOWCASE, lambda f: fig.savefig(f, dpi=100, format="png"))
 
 
 def write_card_page(path: Path, dataset: str = "synthetic", folder: Path | None = None) -> Path:

@@ -19,10 +19,11 @@ from matplotlib.patches import Rectangle
 
 from ...data.camvid import HOW_TO_GET, CamVid, find_camvid
 from ...data.labels import colorize, get_label_set
-from ...data.transforms import downsample_labels, to_semantics
-from ...eval.metrics import SegmentationScore
+from ...data.transforms import downsample_labels
+from ...eval.metrics import SegmentationScore, psnr
 from ...rendering import render, upscale
 from ...viz.images import to_uint8
+from ..views import semantics
 
 LABEL_SET = "camvid"
 
@@ -38,18 +39,12 @@ def camvid_val() -> CamVid | None:
 
 def semantics_at(G, ds: CamVid, index: int, scale: int = 1) -> torch.Tensor:
     """The generator input (1, C, h, w) of val frame ``index`` at ``scale`` (1, 2 or 4) for ``G``."""
-    label = ds.at_scale(index, scale)["label"]
-    sem = to_semantics(label, None, LABEL_SET, G.cfg.use_instance)
-    return sem.to(next(G.parameters()).device)
+    return semantics(G, ds.at_scale(index, scale), LABEL_SET)
 
 
 def labels_at(G, ds: CamVid, index: int):
     """``scale -> semantics`` of val frame ``index`` (scales 1, 2, 4) for the resolution widget."""
     return lambda scale: semantics_at(G, ds, index, int(scale))
-
-
-def _photo(image: torch.Tensor) -> np.ndarray:
-    return to_uint8(image)
 
 
 def _show(ax, image: np.ndarray, title: str) -> None:
@@ -111,11 +106,11 @@ def frame_figure(ds: CamVid, index: int, box: tuple[int, int, int, int] = (120, 
     top, left, bottom, right = box
     window = (slice(top // factor, bottom // factor), slice(left // factor, right // factor))
     panels = [
-        (_photo(item["image"]), f"photo, native {item['label'].shape[1]}x{item['label'].shape[0]} (= 4x)"),
+        (to_uint8(item["image"]), f"photo, native {item['label'].shape[1]}x{item['label'].shape[0]} (= 4x)"),
         (colorize(item["label"], LABEL_SET), "its labels, native"),
         (colorize(nearest_subsample(item["label"], factor)[window], LABEL_SET), "window at 1x: nearest"),
         (colorize(small["label"][window], LABEL_SET), "window at 1x: the thin-class rule"),
-        (_photo(small["image"][:, window[0], window[1]]), "window at 1x: photo, area average"),
+        (to_uint8(small["image"][:, window[0], window[1]]), "window at 1x: photo, area average"),
     ]
     fig = Figure(figsize=(13, 2.6))
     axes = fig.subplots(1, len(panels), gridspec_kw={"width_ratios": [4, 4, 2.4, 2.4, 2.4]})
@@ -137,8 +132,8 @@ def renders_figure(G, ds: CamVid, indices=(0, 30, 60), noise_seed: int = 0) -> F
     for row, index in enumerate(indices):
         frame = ds.at_scale(index, 1)
         fake = render(G, semantics_at(G, ds, index), noise_seed=noise_seed)[0]
-        for ax, image, title in zip(axes[row], (colorize(frame["label"], LABEL_SET), _photo(frame["image"]),
-                                                 _photo(fake)), ("labels (1x, 90x120)", "real photo", "PosGen")):
+        for ax, image, title in zip(axes[row], (colorize(frame["label"], LABEL_SET), to_uint8(frame["image"]),
+                                                 to_uint8(fake)), ("labels (1x, 90x120)", "real photo", "PosGen")):
             _show(ax, image, title if row == 0 else "")
     fig.tight_layout()
     return fig
@@ -154,7 +149,7 @@ def upscaling_figure(G, A, ds: CamVid, index: int, box: tuple[int, int, int, int
     native = ds.at_scale(index, 4)
     size = tuple(native["label"].shape)
     top, left, bottom, right = box
-    crop = lambda image: _photo(image[:, top:bottom, left:right])  # noqa: E731
+    crop = lambda image: to_uint8(image[:, top:bottom, left:right])  # noqa: E731
     panels = [(colorize(native["label"][top:bottom, left:right], LABEL_SET), "labels at 4x"),
               (crop(native["image"]), "real photo (native)"),
               (crop(upscale(G, semantics_at(G, ds, index), size=size, method="bicubic")[0]),
@@ -168,11 +163,6 @@ def upscaling_figure(G, A, ds: CamVid, index: int, box: tuple[int, int, int, int
         _show(ax, image, title)
     fig.tight_layout()
     return fig
-
-
-def psnr(a: torch.Tensor, b: torch.Tensor) -> float:
-    """PSNR in dB of images in [-1, 1] (peak-to-peak 2)."""
-    return float(10 * torch.log10(4 / F.mse_loss(a.float(), b.float())))
 
 
 @torch.no_grad()
