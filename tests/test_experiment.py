@@ -110,6 +110,22 @@ def test_ablation_arms_train_on_the_first_seeds_and_the_rest_on_every_seed():
         ExperimentConfig(operating_texture=0.7).resolved()
 
 
+def test_gan_weights_choose_the_textured_arms(tmp_path, monkeypatch):
+    import posgen_lib.eval.experiment as experiment_module
+
+    seen = {}
+
+    def record(out, cache, exp, device, progress):  # stands in for the hours of training: keeps the config
+        seen["exp"] = exp
+        return {"meta": {"figures": {}, "total_seconds": 0.0}}
+
+    monkeypatch.setattr(experiment_module, "run_experiment", record)
+    assert main(["experiment", "--out", str(tmp_path), "--gan-weights", "0.1", "--quiet"]) == 0
+    exp = seen["exp"].resolved()
+    assert [a.name for a in arms(exp) if a.from_posgen and not a.ablation] == ["AnyRes GAN 0.1"]
+    assert ExperimentConfig().tradeoff == (0.03, 0.1, 0.3)
+
+
 def test_a_rerun_keeps_the_hand_written_reading_of_the_report(experiment):
     root, results = experiment
     report = root / "docs" / "results.md"

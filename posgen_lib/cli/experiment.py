@@ -23,6 +23,9 @@ def add(sub) -> None:
     p.add_argument("--ablation-seeds", type=positive_int, default=1,
                    help="train the ablation arms on this many of the first seeds (default 1); every other arm "
                         "trains on every seed")
+    p.add_argument("--gan-weights", type=in_range(0.0, 100.0), nargs="+", metavar="W",
+                   help="patch-GAN weights of the textured any-resolution arms, one arm each (default 0.03 0.1 0.3; "
+                        "must hold 0.1, the operating point). 0.1 alone trains the shipped point only")
     p.add_argument("--count", type=in_range(2, 100_000, kind=int),
                    help="held-out scenes per scale (default 64; CamVid: the 101 val photos)")
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")
@@ -66,21 +69,26 @@ def check_outputs(args) -> None:
 
 def run(args) -> int:
     from ..errors import UserError
+    from ..eval.experiment import ExperimentConfig
 
     check_outputs(args)
     if args.preset == "camvid" and (args.data is None or not args.data.is_dir()):
         raise UserError(f"--preset camvid needs --data DIR, the CamVid folder (train/, trainannot/, val/, valannot/)"
                         f"{'' if args.data is None else f'; {args.data} is not a folder'}")
+    if args.gan_weights and ExperimentConfig.operating_point not in args.gan_weights:
+        raise UserError(f"--gan-weights must hold {ExperimentConfig.operating_point:g}, the patch-GAN weight of the "
+                        f"operating point every table compares; got {' '.join(f'{w:g}' for w in args.gan_weights)}")
     if args.recipes is not None:
         from ..eval.recipes import run_recipes
 
         print(run_recipes(args.recipes, args.cache, args.preset, args.data, args.device, progress=not args.quiet))
         print(f"wrote the table into {args.recipes}")
         return 0
-    from ..eval.experiment import ExperimentConfig, run_experiment
+    from ..eval.experiment import output_names, run_experiment
 
     exp = ExperimentConfig(preset=args.preset, data=str(args.data) if args.data else None, steps=args.steps,
                            anyres_steps=args.anyres_steps, count=args.count,
+                           **({"tradeoff": tuple(args.gan_weights)} if args.gan_weights else {}),
                            seeds=tuple(args.seeds) if args.seeds else None, ablation_seeds=args.ablation_seeds,
                            inception=False if args.no_fid else None)
     results = run_experiment(args.out, args.cache, exp, args.device, progress=not args.quiet)
