@@ -9,8 +9,9 @@ from PIL import Image
 from posgen_lib.cli import main
 from posgen_lib.data.fabricate import fabricate_tree
 from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arms, arms_of_seed, at_amplitude, base_name,
-                                        core_runs, front_runs, main_runs, operating_name, run_experiment)
-from posgen_lib.eval.report import aggregate, beats_on_both, better
+                                        command_line, core_runs, front_runs, main_runs, operating_name,
+                                        run_experiment)
+from posgen_lib.eval.report import aggregate, beats_on_both, better, targets
 from posgen_lib.rendering import METHODS
 
 
@@ -124,6 +125,24 @@ def test_gan_weights_choose_the_textured_arms(tmp_path, monkeypatch):
     exp = seen["exp"].resolved()
     assert [a.name for a in arms(exp) if a.from_posgen and not a.ablation] == ["AnyRes GAN 0.1"]
     assert ExperimentConfig().tradeoff == (0.03, 0.1, 0.3)
+
+
+def test_the_report_names_the_command_that_reproduces_it(monkeypatch):
+    monkeypatch.setenv("POSGEN_FAST", "0")  # the full plan: its defaults are what the command leaves out
+    assert command_line(ExperimentConfig().resolved()) == "posgen experiment --out docs"
+    camvid = ExperimentConfig(preset="camvid", data="x", tradeoff=(0.1,), steps=1000, seeds=(0, 1)).resolved()
+    assert command_line(camvid) == ("posgen experiment --out docs --preset camvid --data DIR --steps 1000 "
+                                    "--seeds 0 1 --gan-weights 0.1")
+
+
+def test_the_1x_target_reads_posgen_against_the_photos(experiment):
+    _, results = experiment
+    rows = targets(aggregate(results["rows"]), results["costs"], results["meta"], results["ground_truth"])
+    share = [r for r in rows if r[0].startswith("1x mIoU of PosGen")]
+    assert len(share) == 1
+    posgen = next(r["miou"] for r in results["rows"] if (r["generator"], r["method"]) == ("PosGen", "1x"))
+    photos = next(g["miou"] for g in results["ground_truth"] if g["scale"] == 1.0)
+    assert share[0][1] == (posgen / photos >= 0.9) and f"{posgen / photos:.0%}" in share[0][2]
 
 
 def test_a_rerun_keeps_the_hand_written_reading_of_the_report(experiment):

@@ -358,6 +358,22 @@ def output_names(exp: ExperimentConfig) -> dict[str, str]:
             "prefix": "" if exp.preset == "synthetic" else f"{exp.preset}_"}
 
 
+def command_line(exp: ExperimentConfig) -> str:
+    """The ``posgen experiment`` command that reproduces ``exp`` (its options that differ from the defaults)."""
+    default = ExperimentConfig(preset=exp.preset, data=exp.data).resolved()
+    words = ["posgen experiment --out docs"] + (["--preset", exp.preset, "--data DIR"] if exp.data else [])
+    for option, name in (("--steps", "steps"), ("--anyres-steps", "anyres_steps"), ("--count", "count"),
+                         ("--ablation-seeds", "ablation_seeds")):
+        if getattr(exp, name) != getattr(default, name):
+            words += [option, str(getattr(exp, name))]
+    for option, name in (("--seeds", "seeds"), ("--gan-weights", "tradeoff")):
+        if tuple(getattr(exp, name)) != tuple(getattr(default, name)):
+            words += [option] + [f"{v:g}" for v in getattr(exp, name)]
+    if exp.inception != default.inception:
+        words.append("--no-fid")
+    return " ".join(words)
+
+
 def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experiment",
                    exp: ExperimentConfig | None = None, device=None, progress: bool = True) -> dict:
     exp = (exp or ExperimentConfig()).resolved()
@@ -396,7 +412,7 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
                                     img / f"{names['prefix']}anyres_front.png")
     figures["spectra"] = spectrum_figure(first, operating_name(exp), cfg, scenes_at, exp.scales,
                                          img / f"{names['prefix']}spectra.png", device)
-    meta = {"experiment": asdict(exp), "training": {f"{n} s{s}": f for (n, s), f in facts.items()},
+    meta = {"experiment": asdict(exp), "command": command_line(exp), "training": {f"{n} s{s}": f for (n, s), f in facts.items()},
             "eval_seconds": round(eval_seconds, 1), "total_seconds": round(time.perf_counter() - start, 1),
             "figure_scene": index, "image_size": list(cfg.model.image_size), "trunk_step": 2 ** cfg.model.num_up,
             "segmenter_card": getattr(segmenter, "card", {}),

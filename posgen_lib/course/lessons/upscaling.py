@@ -159,7 +159,7 @@ def results_table(results: dict, scale: float, generators: tuple[str, ...] | Non
 
 def targets_table(results: dict) -> str:
     """The targets of the any-resolution work, met or not, with the measurement."""
-    rows = targets(aggregate(results["rows"]), results["costs"], results["meta"])
+    rows = targets(aggregate(results["rows"]), results["costs"], results["meta"], results["ground_truth"])
     return "\n".join(f"[{'met' if met else 'MISSED'}] {what}: {measured}" for what, met, measured in rows)
 
 
