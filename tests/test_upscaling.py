@@ -51,8 +51,9 @@ def test_results_and_targets_tables_read_the_experiment(tmp_path):
     rows = [{"generator": g, "method": m, "scale": 4.0, "seed": s, "psnr_band": b + s * 0.1, "edge_energy": 0.95}
             for s in (0, 1) for g, m, b in (("A", "coordinates_hr", 18.5), ("A", "bicubic", 16.0))]
     rows += [{"generator": "A", "method": "1x", "scale": 1.0, "seed": s, "miou": 0.6} for s in (0, 1)]
-    results = {"rows": rows, "costs": [], "meta": {"operating_point": "A", "base": "A t=0", "front": ["A"],
-                                                    "experiment": {"scales": [4.0], "seeds": [0, 1]}}}
+    results = {"rows": rows, "costs": [], "ground_truth": [],
+               "meta": {"operating_point": "A", "base": "A t=0", "front": ["A"],
+                        "experiment": {"scales": [4.0], "seeds": [0, 1]}}}
     (tmp_path / "results.json").write_text(__import__("json").dumps(results))
     loaded = upscaling.load_results(tmp_path / "results.json")
     table = upscaling.results_table(loaded, 4.0)
