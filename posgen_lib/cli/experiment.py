@@ -69,22 +69,18 @@ def check_outputs(args) -> None:
 
 def run(args) -> int:
     from ..errors import UserError
-    from ..eval.experiment import ExperimentConfig
 
     check_outputs(args)
     if args.preset == "camvid" and (args.data is None or not args.data.is_dir()):
         raise UserError(f"--preset camvid needs --data DIR, the CamVid folder (train/, trainannot/, val/, valannot/)"
                         f"{'' if args.data is None else f'; {args.data} is not a folder'}")
-    if args.gan_weights and ExperimentConfig.operating_point not in args.gan_weights:
-        raise UserError(f"--gan-weights must hold {ExperimentConfig.operating_point:g}, the patch-GAN weight of the "
-                        f"operating point every table compares; got {' '.join(f'{w:g}' for w in args.gan_weights)}")
     if args.recipes is not None:
         from ..eval.recipes import run_recipes
 
         print(run_recipes(args.recipes, args.cache, args.preset, args.data, args.device, progress=not args.quiet))
         print(f"wrote the table into {args.recipes}")
         return 0
-    from ..eval.experiment import output_names, run_experiment
+    from ..eval.experiment import ExperimentConfig, output_names, run_experiment
 
     exp = ExperimentConfig(preset=args.preset, data=str(args.data) if args.data else None, steps=args.steps,
                            anyres_steps=args.anyres_steps, count=args.count,

@@ -97,9 +97,13 @@ class ExperimentConfig:
 
     def resolved(self) -> "ExperimentConfig":
         plan = self.plan()
-        if self.operating_point not in self.tradeoff or self.operating_texture not in self.knobs:
-            raise ValueError(f"operating point (GAN {self.operating_point}, texture {self.operating_texture}) must be "
-                             f"one of tradeoff {self.tradeoff} and knobs {self.knobs}")
+        if self.operating_point not in self.tradeoff:
+            raise ValueError(f"--gan-weights must hold {self.operating_point:g}, the patch-GAN weight of the operating "
+                             f"point every table compares (ExperimentConfig.tradeoff); got "
+                             f"{' '.join(f'{w:g}' for w in self.tradeoff)}")
+        if self.operating_texture not in self.knobs:
+            raise ValueError(f"operating point's texture {self.operating_texture:g} must be one of the knobs "
+                             f"{self.knobs}")
         smoke = {"tradeoff": (self.operating_point,), "knobs": (0.0, self.operating_texture)} if fast_mode() else {}
         out = replace(self, **smoke, steps=self.steps if self.steps is not None else budget(plan.steps, 2),
                       anyres_steps=self.anyres_steps if self.anyres_steps is not None else budget(plan.anyres_steps, 2),
@@ -412,7 +416,8 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
                                     img / f"{names['prefix']}anyres_front.png")
     figures["spectra"] = spectrum_figure(first, operating_name(exp), cfg, scenes_at, exp.scales,
                                          img / f"{names['prefix']}spectra.png", device)
-    meta = {"experiment": asdict(exp), "command": command_line(exp), "training": {f"{n} s{s}": f for (n, s), f in facts.items()},
+    meta = {"experiment": asdict(exp), "command": command_line(exp),
+            "training": {f"{n} s{s}": f for (n, s), f in facts.items()},
             "eval_seconds": round(eval_seconds, 1), "total_seconds": round(time.perf_counter() - start, 1),
             "figure_scene": index, "image_size": list(cfg.model.image_size), "trunk_step": 2 ** cfg.model.num_up,
             "segmenter_card": getattr(segmenter, "card", {}),
