@@ -10,7 +10,7 @@ from posgen_lib.cli import main
 from posgen_lib.data.fabricate import fabricate_tree
 from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arms, arms_of_seed, at_amplitude, base_name,
                                         command_line, core_runs, front_runs, main_runs, operating_name,
-                                        run_experiment)
+                                        run_experiment, scored)
 from posgen_lib.eval.report import aggregate, beats_on_both, better, targets
 from posgen_lib.rendering import METHODS
 
@@ -125,6 +125,26 @@ def test_gan_weights_choose_the_textured_arms(tmp_path, monkeypatch):
     exp = seen["exp"].resolved()
     assert [a.name for a in arms(exp) if a.from_posgen and not a.ablation] == ["AnyRes GAN 0.1"]
     assert ExperimentConfig().tradeoff == (0.03, 0.1, 0.3)
+
+
+def test_a_pass_is_scored_again_only_when_a_model_it_uses_changes(tmp_path, monkeypatch):
+    import posgen_lib.eval.experiment as experiment_module
+
+    calls = []
+    monkeypatch.setattr(experiment_module, "evaluate", lambda *a, **k: calls.append(1) or [{"generator": "PosGen"}])
+    exp = ExperimentConfig().resolved()
+    runs = [("PosGen", "coordinates"), (at_amplitude("AnyRes GAN 0.1", 0.5), "coordinates_hr")]
+    facts = {("PosGen", 0): {"folder": "posgen-s0"}, ("AnyRes GAN 0.1", 0): {"folder": "gan-0.1-s0"}}
+
+    def score():
+        return scored({}, facts, 0, (4.0,), runs, exp, None, tmp_path, "cpu", None, None, False)
+
+    assert score() == [{"generator": "PosGen", "seed": 0}] and len(calls) == 1
+    facts["AnyRes GAN 0.3", 0] = {"folder": "gan-0.3-s0"}  # a new arm joins: this pass does not use it
+    assert score() == [{"generator": "PosGen", "seed": 0}] and len(calls) == 1
+    facts["AnyRes GAN 0.1", 0] = {"folder": "gan-0.1-s0-retrained"}  # a model this pass renders changed
+    score()
+    assert len(calls) == 2
 
 
 def test_the_report_names_the_command_that_reproduces_it(monkeypatch):

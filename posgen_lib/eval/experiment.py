@@ -160,6 +160,11 @@ def at_amplitude(arm_name: str, texture: float) -> str:
     return f"{arm_name} t={texture:g}"
 
 
+def arm_of(generator_key: str) -> str:
+    """The trained arm behind a generator key: the inverse of :func:`at_amplitude` (an arm name stays)."""
+    return generator_key.rsplit(" t=", 1)[0]
+
+
 def operating_name(exp: ExperimentConfig) -> str:
     return at_amplitude(tradeoff_name(exp.operating_point), exp.operating_texture)
 
@@ -300,8 +305,11 @@ def passes(exp: ExperimentConfig) -> list[tuple[tuple[float, ...], list[tuple[st
 
 def scored(generators: dict, facts: dict, seed: int, scales, runs, exp, cfg, cache: Path, device, segmenter,
            scenes_at, progress: bool) -> list[dict]:
-    """The rows of one evaluation pass of one seed, cached in ``cache/scores`` by what they depend on."""
-    key = {"models": sorted(f["folder"] for (name, s), f in facts.items() if s == seed), "scales": list(scales),
+    """The rows of one evaluation pass of one seed, cached in ``cache/scores`` by what they depend on: the
+    trained models its runs use (so a pass is not scored again when other arms join the experiment)."""
+    used = {arm_of(key) for key, _ in runs}
+    key = {"models": sorted(f["folder"] for (name, s), f in facts.items() if s == seed and name in used),
+           "scales": list(scales),
            "runs": runs, "count": exp.count, "inception": exp.inception, "version": 2}
     path = cache / "scores" / (hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12] + ".json")
     if path.is_file():
