@@ -32,6 +32,7 @@ from PIL import Image
 
 from . import views
 from ..data.labels import colorize, get_label_set
+from ..models.texture import TEXTURE_STEPS
 
 try:
     import ipywidgets as W
@@ -43,7 +44,6 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 DISPLAY_WIDTH = 512  # screen pixels of every picture; the height follows its aspect ratio
 
 
-TEXTURE_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the texture knob's positions
 
 
 def display_size(image: np.ndarray, width: int = DISPLAY_WIDTH) -> tuple[int, int]:

@@ -36,6 +36,7 @@ import torch
 from ..config import Config, budget, fast_mode, preset
 from ..data.transforms import to_semantics
 from ..models.registry import GENERATOR_CLASSES, count_parameters, load_generator
+from ..models.texture import TEXTURE_STEPS
 from ..perf.memory import PeakTensorMemory
 from ..runtime import default_device
 from ..train.loop import train
@@ -85,7 +86,7 @@ class ExperimentConfig:
     inception: bool | None = None  # FID/KID; None: when installed and not in FAST mode
     scales: tuple[float, ...] | None = None
     tradeoff: tuple[float, ...] = (0.03, 0.1, 0.3)  # patch-GAN weights of the textured arms
-    knobs: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)  # texture amplitudes scored at 4x
+    knobs: tuple[float, ...] = TEXTURE_STEPS  # texture amplitudes scored at 4x
     operating_point: float = 0.1  # the patch-GAN weight of the arm shipped and compared everywhere
     operating_texture: float = 1.0  # its texture amplitude
     anyres_lr: float = 2e-3  # base learning rate of the fine-tuned arms (the new heads alone: G lr 1e-3)
