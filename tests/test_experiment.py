@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from PIL import Image
 
 from posgen_lib.cli import main
@@ -214,3 +215,18 @@ def test_recipe_comparison_writes_its_table_between_markers(tmp_path, capsys):
                 "noise + blurred discriminator", "the photos themselves"):
         assert f"| {arm} |" in text, arm
     assert "posgen experiment --recipes" in text and "pattern x / y (grey levels)" in text
+
+
+def test_the_road_marking_crop_finds_painted_marks_not_a_lone_bright_pixel():
+    from posgen_lib.eval.comparison import crop_finders
+
+    road = 3  # CamVid's id of road
+    label = torch.full((96, 128), road)
+    label[:20] = 0  # sky above
+    image = torch.full((3, 96, 128), -0.6)  # dark asphalt, as in CamVid's photos
+    image[:, 70:80, 40:44] = -0.1  # a painted mark, darker than any procedural lane mark
+    image[:, 30, 100] = 0.9  # one bright pixel (a reflection)
+    image[:, :20] = 0.9  # bright sky is not road
+    row, col = crop_finders("camvid")["road marking"](label, torch.zeros_like(label), image)
+    assert 70 <= row < 80 and 40 <= col < 44
+    assert crop_finders("camvid")["road marking"](label, torch.zeros_like(label), torch.full((3, 96, 128), -0.6)) is None
