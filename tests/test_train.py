@@ -102,6 +102,14 @@ def test_resume_with_another_model_names_the_fields(tmp_path):
         train(other, tmp_path, resume=True, progress=False)
 
 
+def test_resume_ignores_model_fields_only_other_generator_kinds_read(tmp_path):
+    train(tiny(steps=2), tmp_path, progress=False)  # a PosGen run
+    other = tiny(steps=4)
+    other.model.anyres_texture_hidden = 24  # the any-resolution texture branch's width: PosGen has none
+    assert train(other, tmp_path, resume=True, progress=False).step == 4
+    assert pg.load_or_train(other, tmp_path, progress=False) is not None
+
+
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     trainer = Trainer(tiny(steps=6), tmp_path, progress=False)
     original = trainer.objective.generator_losses

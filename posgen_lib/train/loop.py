@@ -43,7 +43,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 from .. import checkpoint as ckpt
-from ..config import Config, config_diff
+from ..config import Config
 from ..data.build import build_dataset
 from ..data.labels import get_label_set
 from ..data.transforms import to_semantics
@@ -55,7 +55,7 @@ from ..runtime import (DistInfo, any_rank, autocast_dtype, barrier, compile_modu
 from ..viz.figures import plot_losses
 from ..viz.images import sample_grid, save_png
 from . import rundir
-from .objectives import build_objective
+from .objectives import build_objective, model_diff
 
 
 class TrainingInterrupted(Interrupted):
@@ -187,7 +187,7 @@ class Trainer:
         except (KeyError, TypeError, ValueError) as err:
             raise CheckpointError(f"{source}: its config is damaged or from another version ({err}); "
                                   "resume from an earlier checkpoint in the same folder") from None
-        diff = config_diff(saved, self.cfg, ("model",))
+        diff = model_diff(saved, self.cfg)
         if diff:
             raise CheckpointError(f"{source} was trained with a different model: " + "; ".join(diff))
         changed = rundir.changed_fields(saved, self.cfg)
@@ -497,7 +497,7 @@ def load_or_train(cfg: Config, folder: str | Path, device=None, progress: bool =
     model_file = Path(folder) / "model.pt"
     if model_file.is_file():
         G, saved, _ = load_generator(model_file, device or "cpu")
-        diff = config_diff(saved, cfg, ("model",))
+        diff = model_diff(saved, cfg)
         if diff:
             raise CheckpointError(f"{model_file} was trained with another model config ({'; '.join(diff)}); "
                                   "delete it or use another folder")

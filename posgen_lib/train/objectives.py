@@ -92,3 +92,10 @@ def recipe(cfg: Config) -> dict:
     for section in ("model", "data", "train"):
         d[section] = {k: v for k, v in d[section].items() if belongs(f"{section}.{k}")}
     return d
+
+
+def model_diff(saved: Config, current: Config) -> list[str]:
+    """The model fields of the two configs' recipes that differ (``['model.ngf: 64 != 32']``): a field that only
+    other generator kinds read (a detail head's width on a PosGen run) cannot make a checkpoint incompatible."""
+    a, b = recipe(saved)["model"], recipe(current)["model"]
+    return [f"model.{k}: {a.get(k)!r} != {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
