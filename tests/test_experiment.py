@@ -227,6 +227,7 @@ def test_the_road_marking_crop_finds_painted_marks_not_a_lone_bright_pixel():
     image[:, 70:80, 40:44] = -0.1  # a painted mark, darker than any procedural lane mark
     image[:, 30, 100] = 0.9  # one bright pixel (a reflection)
     image[:, :20] = 0.9  # bright sky is not road
-    row, col = crop_finders("camvid")["road marking"](label, torch.zeros_like(label), image)
+    find, no_instances = crop_finders("camvid")["road marking"], torch.zeros_like(label)
+    row, col = find(label, no_instances, image)
     assert 70 <= row < 80 and 40 <= col < 44
-    assert crop_finders("camvid")["road marking"](label, torch.zeros_like(label), torch.full((3, 96, 128), -0.6)) is None
+    assert find(label, no_instances, torch.full((3, 96, 128), -0.6)) is None  # unpainted road: no marking

@@ -44,8 +44,6 @@ except ImportError:  # pragma: no cover - depends on the installed extras
 DISPLAY_WIDTH = 512  # screen pixels of every picture; the height follows its aspect ratio
 
 
-
-
 def display_size(image: np.ndarray, width: int = DISPLAY_WIDTH) -> tuple[int, int]:
     """(width, height) on screen of an (H, W, 3) picture shown ``width`` pixels wide."""
     return width, max(1, round(width * image.shape[0] / image.shape[1]))

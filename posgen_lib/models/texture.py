@@ -37,7 +37,8 @@ import torch.nn.functional as F
 from torch import nn
 
 MASK = 0xFFFFFFFF  # the hash works on 32-bit words held in int64
-TEXTURE_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)  # the texture amplitudes a person is shown: the widget's knob, the experiment's front
+# The texture amplitudes a person is shown: the widget's knob and the experiment's front.
+TEXTURE_STEPS = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
 def _mix(h: torch.Tensor) -> torch.Tensor:

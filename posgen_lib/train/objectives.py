@@ -19,7 +19,7 @@ initialisation and the config fields only it reads. To add one:
 """
 from __future__ import annotations
 
-from ..config import GENERATORS, RUNTIME_FIELDS, Config
+from ..config import GENERATORS, RUNTIME_FIELDS, Config, config_diff
 from ..models.registry import GENERATOR_CLASSES
 from .anyres import AnyResObjective
 from .oasis import OASISObjective
@@ -97,5 +97,5 @@ def recipe(cfg: Config) -> dict:
 def model_diff(saved: Config, current: Config) -> list[str]:
     """The model fields of the two configs' recipes that differ (``['model.ngf: 64 != 32']``): a field that only
     other generator kinds read (a detail head's width on a PosGen run) cannot make a checkpoint incompatible."""
-    a, b = recipe(saved)["model"], recipe(current)["model"]
-    return [f"model.{k}: {a.get(k)!r} != {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    read = {f"model.{k}" for k in (*recipe(saved)["model"], *recipe(current)["model"])}
+    return [d for d in config_diff(saved, current, ("model",)) if d.split(":")[0] in read]
