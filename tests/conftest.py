@@ -9,6 +9,14 @@ import torch
 
 os.environ["POSGEN_FAST"] = "1"
 os.environ.setdefault("MPLBACKEND", "Agg")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ... under `make test` (pytest-xdist)
+if _WORKER:
+    # One thread per worker (kernels and subprocesses inherit it), and a checkpoint cache of its own, so two
+    # workers never train the same notebook model into one folder at once (the second would be refused).
+    os.environ["OMP_NUM_THREADS"] = "1"
+    torch.set_num_threads(1)
+    from posgen_lib.course.cache import ENV, checkpoint_dir
+    os.environ[ENV] = str(checkpoint_dir() / f"pytest-{_WORKER}")
 
 ROOT = Path(__file__).resolve().parents[1]
 
