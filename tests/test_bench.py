@@ -15,6 +15,8 @@ def test_tiny_bench_measures_every_row(monkeypatch):
     assert names[4].startswith("compile generator") and names[5].startswith("compile all")
     assert len(compiled) == 3  # G for "generator"; G and D for "all"
     assert "synthetic data rate" in names and "render 4x, any-resolution (labels at 4x)" in names
+    cityscapes = next(r for r in rows if r.name.startswith("render 4x, any-resolution, Cityscapes widths"))
+    assert cityscapes.target == ">= 4" and cityscapes.met == (cityscapes.ratio >= 4)
     assert any(n.startswith("render memory 8x") for n in names)
     assert all(r.ratio > 0 for r in rows)
     # Chunked rendering: the working memory stops growing once images exceed one band.
