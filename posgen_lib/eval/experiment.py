@@ -325,28 +325,27 @@ def scored(generators: dict, facts: dict, seed: int, scales, runs, exp, cfg, cac
 @torch.no_grad()
 def cost_rows(models: dict, runs: list[tuple[str, str]], cfg, scenes_1x, scenes_hr, device, repeats: int) -> list[dict]:
     """Median seconds and peak working memory (live tensors beyond the output) to make one image at
-    ``scenes_hr``'s size by each run, the runs timed in turn (A, B, C, A, B, C ...)."""
+    ``scenes_hr``'s size by each run, the runs timed in turn (A, B, C, A, B, C ...). The memory pass comes
+    first and is each run's warm-up."""
     label_set, use_instance = cfg.data.label_set, cfg.model.use_instance
     sem = to_semantics(scenes_1x.label[:1], scenes_1x.instance[:1], label_set, use_instance).to(device)
     sem_hr = to_semantics(scenes_hr.label[:1], scenes_hr.instance[:1], label_set, use_instance).to(device)
     size = tuple(scenes_hr.label.shape[-2:])
     calls = {run: (lambda run=run: generate(models[run[0]], run[1], sem, size, sem_hr)) for run in runs}
+    working_mib = {}
+    for run, call in calls.items():
+        with PeakTensorMemory() as mem:
+            out = call()
+        working_mib[run] = (mem.peak_bytes - out.numel() * out.element_size()) / 2**20
     times = {run: [] for run in runs}
-    for call in calls.values():
-        call()  # warm-up
     for _ in range(repeats):
         for run, call in calls.items():
             start = time.perf_counter()
             call()
             times[run].append(time.perf_counter() - start)
-    rows = []
-    for run, call in calls.items():
-        with PeakTensorMemory() as mem:
-            out = call()
-        rows.append({"generator": run[0], "method": run[1], "scale": scenes_hr.label.shape[-2] / scenes_1x.label.shape[-2],
-                     "seconds": statistics.median(times[run]),
-                     "working_mib": (mem.peak_bytes - out.numel() * out.element_size()) / 2**20})
-    return rows
+    scale = scenes_hr.label.shape[-2] / scenes_1x.label.shape[-2]
+    return [{"generator": run[0], "method": run[1], "scale": scale, "seconds": statistics.median(times[run]),
+             "working_mib": working_mib[run]} for run in runs]
 
 
 def front_curves(exp: ExperimentConfig) -> dict[str, list[tuple[float, str]]]:
