@@ -117,13 +117,14 @@ def test_gan_weights_choose_the_textured_arms(tmp_path, monkeypatch):
 
     seen = {}
 
-    def record(out, cache, exp, device, progress):  # stands in for the hours of training: keeps the config
-        seen["exp"] = exp
+    def record(out, cache, exp, device, progress, jobs):  # stands in for the hours of training: keeps the config
+        seen["exp"], seen["jobs"] = exp, jobs
         return {"meta": {"figures": {}, "total_seconds": 0.0}}
 
     monkeypatch.setattr(experiment_module, "run_experiment", record)
-    assert main(["experiment", "--out", str(tmp_path), "--gan-weights", "0.1", "--quiet"]) == 0
+    assert main(["experiment", "--out", str(tmp_path), "--gan-weights", "0.1", "--quiet", "--jobs", "2"]) == 0
     exp = seen["exp"].resolved()
+    assert seen["jobs"] == 2
     assert [a.name for a in arms(exp) if a.from_posgen and not a.ablation] == ["AnyRes GAN 0.1"]
     assert ExperimentConfig().tradeoff == (0.03, 0.1, 0.3)
 

@@ -35,15 +35,14 @@ import torch
 
 from ..config import Config, budget, fast_mode, preset
 from ..data.transforms import to_semantics
-from ..models.registry import GENERATOR_CLASSES, count_parameters, load_generator
+from ..models.registry import GENERATOR_CLASSES, count_parameters
 from ..models.texture import TEXTURE_STEPS
 from ..perf.memory import PeakTensorMemory
 from ..runtime import default_device
-from ..train.loop import train
-from ..train.objectives import recipe
 from .comparison import comparison_figure, front_figure, pick_scene, spectrum_figure
 from .evaluate import evaluate, generate, ground_truth_rows
 from .fid import inception_available
+from .runs import cached_run, run_folder, train_runs
 from .report import aggregate, write_report
 from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
@@ -216,44 +215,28 @@ def arm_config(arm: Arm, exp: ExperimentConfig, seed: int, posgen_file: Path | N
     return cfg.validate()
 
 
-def cache_key(cfg: Config) -> dict:
-    """What identifies a trained model in the cache: its :func:`recipe` without the fields that hold their
-    dataclass defaults, so that a field added to the configs later (with a default that keeps the old
-    behaviour) leaves every cached model valid."""
-    key, defaults = recipe(cfg), Config().to_dict()
-    key = {section: {k: v for k, v in values.items() if v != defaults[section].get(k, object())}
-           if isinstance(values, dict) else values for section, values in key.items()}
-    if cfg.train.anyres_init:  # the file's place does not matter, the model in it does: its recipe folder
-        key["train"]["anyres_init"] = Path(cfg.train.anyres_init).parent.name
-    return key
-
-
-def cached_run(cfg: Config, cache: Path, name: str, device, progress: bool):
-    """(G, folder, seconds) of the run ``cfg`` from ``cache/<name>-<hash of its cache_key>/model.pt``, training
-    it (resumably) when it is not there. ``seconds`` is None for a model found in the cache."""
-    key = cache_key(cfg)
-    digest = hashlib.sha1(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:10]
-    folder = cache / f"{name}-{digest}"
-    if (folder / "model.pt").is_file():
-        G, _, _ = load_generator(folder / "model.pt", device)
-        return G, folder, None
-    start = time.perf_counter()
-    result = train(cfg, folder, resume="auto", device=device, progress=progress)
-    return result.generator.eval(), folder, time.perf_counter() - start
-
-
-def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool) -> tuple[dict, dict]:
+def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool, jobs: int = 1) -> tuple[dict, dict]:
     """({(generator key, seed): G}, {(arm name, seed): training facts}) for every arm and seed; a textured arm
-    appears once per texture amplitude of ``exp.knobs`` (:func:`at_amplitude`), its weights shared."""
+    appears once per texture amplitude of ``exp.knobs`` (:func:`at_amplitude`), its weights shared. The 1x
+    generators train first, then the arms that start from their seed's PosGen; ``jobs`` runs side by side
+    (:mod:`posgen_lib.eval.parallel`)."""
+    plans, seconds = {}, {}
+    for from_posgen in (False, True):
+        stage = []
+        for seed in exp.seeds:
+            posgen = plans.get(("PosGen", seed))
+            posgen_file = run_folder(posgen[0], cache, posgen[1]) / "model.pt" if posgen else None
+            for arm in arms_of_seed(exp, seed):
+                if arm.from_posgen == from_posgen:
+                    slug = f"{exp.preset}-{arm.name.lower().replace(' ', '-')}"
+                    plans[arm.name, seed] = (arm_config(arm, exp, seed, posgen_file), f"{slug}-s{seed}")
+                    stage.append(plans[arm.name, seed])
+        seconds.update(train_runs(stage, cache, device, jobs, progress))
     models, facts = {}, {}
     for seed in exp.seeds:
-        posgen_file = None
         for arm in arms_of_seed(exp, seed):
-            cfg = arm_config(arm, exp, seed, posgen_file)
-            slug = f"{exp.preset}-{arm.name.lower().replace(' ', '-')}"
-            G, folder, seconds = cached_run(cfg, cache, f"{slug}-s{seed}", device, progress)
-            if arm.name == "PosGen":
-                posgen_file = folder / "model.pt"
+            cfg, name = plans[arm.name, seed]
+            G, folder, _ = cached_run(cfg, cache, name, device, progress)
             if G.textured:
                 models.update({(at_amplitude(arm.name, t), seed): at_texture(G, t) for t in exp.knobs})
             else:
@@ -261,7 +244,7 @@ def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool) -> tu
             trained = sum(p.numel() for n, p in G.named_parameters() if n.startswith(("detail.", "texture.")))
             facts[arm.name, seed] = {"folder": str(folder), "parameters": count_parameters(G),
                                      "trainable": trained if arm.from_posgen else None, "steps": cfg.train.steps,
-                                     "train_seconds": None if seconds is None else round(seconds, 1)}
+                                     "train_seconds": round(seconds[name], 1) if name in seconds else None}
     return models, facts
 
 
@@ -386,12 +369,12 @@ def command_line(exp: ExperimentConfig) -> str:
 
 
 def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experiment",
-                   exp: ExperimentConfig | None = None, device=None, progress: bool = True) -> dict:
+                   exp: ExperimentConfig | None = None, device=None, progress: bool = True, jobs: int = 1) -> dict:
     exp = (exp or ExperimentConfig()).resolved()
     out, cache, device = Path(out), Path(cache), default_device(device)
     names = output_names(exp)
     start = time.perf_counter()
-    models, facts = train_arms(exp, cache, device, progress)
+    models, facts = train_arms(exp, cache, device, progress, jobs)
     cfg = experiment_preset(exp)
     segmenter = load_segmenter(device=device, dataset=exp.preset)
     scenes_at = held_out_scenes_at(cfg, exp.count)

@@ -33,7 +33,7 @@ from ..perf.bench import config_step, interleaved
 from ..records import write_record
 from ..runtime import default_device
 from .evaluate import evaluate, ground_truth_rows, native_method
-from .experiment import cached_run
+from .runs import cached_run, train_runs
 from .fid import inception_available
 from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
@@ -108,8 +108,9 @@ def equal_time_steps(name: str, arms: list[Arm], data: str | None, cache: Path, 
 
 def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outputs/experiment",
                 preset_name: str = "synthetic", data: str | None = None, device=None,
-                progress: bool = True) -> str:
-    """Train and score every arm of ``preset_name`` (three seeds), write its table into ``out``; returns it."""
+                progress: bool = True, jobs: int = 1) -> str:
+    """Train and score every arm of ``preset_name`` (three seeds), write its table into ``out``; returns it.
+    ``jobs`` runs train side by side (:mod:`posgen_lib.eval.parallel`)."""
     if preset_name not in STEPS:
         raise ValueError(f"--recipes compares arms on {' or '.join(STEPS)}, not {preset_name!r}")
     device, cache = default_device(device), Path(cache)
@@ -120,14 +121,15 @@ def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outpu
     scenes_at = held_out_scenes_at(probe, count)
     segmenter = load_segmenter(device=device, dataset=preset_name)
     inception = inception_available() and not fast_mode()
+    runs = [(arm, arm_config(preset_name, arm, steps[arm.name], seed, data), f"recipes-{preset_name}-{arm.slug}-s{seed}")
+            for arm in arms for seed in (SEEDS[:1] if fast_mode() else SEEDS)]
+    train_runs([(cfg, name) for _, cfg, name in runs], cache, device, jobs, progress)
     scores: dict[str, list[dict]] = {}
-    for arm in arms:
-        for seed in SEEDS[:1] if fast_mode() else SEEDS:
-            cfg = arm_config(preset_name, arm, steps[arm.name], seed, data)
-            G, _, _ = cached_run(cfg, cache, f"recipes-{preset_name}-{arm.slug}-s{seed}", device, progress)
-            row, = evaluate({arm.name: G}, [(arm.name, native_method(G))], scenes_at, (1.0,), cfg, device,
-                            segmenter=segmenter, inception=inception, progress=False)
-            scores.setdefault(arm.name, []).append(row)
+    for arm, cfg, name in runs:
+        G, _, _ = cached_run(cfg, cache, name, device, progress)
+        row, = evaluate({arm.name: G}, [(arm.name, native_method(G))], scenes_at, (1.0,), cfg, device,
+                        segmenter=segmenter, inception=inception, progress=False)
+        scores.setdefault(arm.name, []).append(row)
     photos, = ground_truth_rows(scenes_at, (1.0,), segmenter)
     table = recipe_table(scores, steps, photos, count, preset_name)
     header = (f"Measured by `posgen experiment --recipes {Path(out).as_posix()} --preset {preset_name}"
