@@ -13,7 +13,9 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip --quiet
+# --no-compile: pip would byte-compile every installed module (all of torch's) up front, about a minute of a
+# fresh `make test` or `make demo`; Python compiles the modules a run imports when it first imports them.
+PIP_INSTALL := $(PY) -m pip --quiet install --no-compile
 
 # One stamp per dependency set: `make demo` needs only the core package,
 # `make test` and `make lab` need the notebook, test and instructor extras too.
@@ -29,16 +31,16 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(CORE_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -e .
+	$(PIP_INSTALL) -e .
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -e ".[dev]"
+	$(PIP_INSTALL) -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@ $(CORE_STAMP)
 
 $(BROWSER_STAMP): $(DEV_STAMP)
-	$(PIP) install -e ".[dev,browser]"
+	$(PIP_INSTALL) -e ".[dev,browser]"
 	touch $@
 
 demo: $(CORE_STAMP)
