@@ -13,9 +13,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
-# --no-compile: pip would byte-compile every installed module (all of torch's) up front, about a minute of a
-# fresh `make test` or `make demo`; Python compiles the modules a run imports when it first imports them.
-PIP_INSTALL := $(PY) -m pip --quiet install --no-compile
+PIP    := $(PY) -m pip --quiet
 
 # One stamp per dependency set: `make demo` needs only the core package,
 # `make test` and `make lab` need the notebook, test and instructor extras too.
@@ -31,16 +29,16 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(CORE_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP_INSTALL) -e .
+	$(PIP) install -e .
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP_INSTALL) -e ".[dev]"
+	$(PIP) install -e ".[dev]"
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@ $(CORE_STAMP)
 
 $(BROWSER_STAMP): $(DEV_STAMP)
-	$(PIP_INSTALL) -e ".[dev,browser]"
+	$(PIP) install -e ".[dev,browser]"
 	touch $@
 
 demo: $(CORE_STAMP)
