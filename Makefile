@@ -13,7 +13,13 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
-PIP    := $(PY) -m pip --quiet
+# pip byte-compiles what it installs one file at a time; installing with --no-compile and compiling the
+# environment with compileall on every core is 91 s instead of about 130 s for a fresh `.[dev]` (2 cores). The
+# .pyc files must exist: where PYTHONDONTWRITEBYTECODE is set, Python never writes them later, and every
+# process would compile torch again. compileall's status is ignored: some packages ship template .py files
+# that are not meant to compile (pip skips those too).
+PIP_INSTALL := $(PY) -m pip --quiet install --no-compile
+COMPILE_ENV := $(PY) -m compileall -qq -j 0 $(VENV)/lib >/dev/null || true
 
 # One stamp per dependency set: `make demo` needs only the core package,
 # `make test` and `make lab` need the notebook, test and instructor extras too.
@@ -29,16 +35,19 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(CORE_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -e .
+	$(PIP_INSTALL) -e .
+	$(COMPILE_ENV)
 	touch $@
 
 $(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
-	$(PIP) install -e ".[dev]"
+	$(PIP_INSTALL) -e ".[dev]"
+	$(COMPILE_ENV)
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@ $(CORE_STAMP)
 
 $(BROWSER_STAMP): $(DEV_STAMP)
-	$(PIP) install -e ".[dev,browser]"
+	$(PIP_INSTALL) -e ".[dev,browser]"
+	$(COMPILE_ENV)
 	touch $@
 
 demo: $(CORE_STAMP)
