@@ -188,7 +188,7 @@ def test_resumed_log_drops_rolled_back_steps_and_the_curve_covers_the_whole_run(
     assert [r["step"] for r in result.log] == [1, 2, 3, 4]  # what the loss curve is drawn from
 
 
-def test_a_second_writer_is_refused_while_the_first_runs_and_a_killed_runs_lock_is_stale(tmp_path):
+def test_a_second_writer_is_refused_while_the_first_runs_and_a_killed_runs_lock_is_stale(tmp_path, capsys):
     env = {**os.environ, "POSGEN_FAST": "1", "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
     first = subprocess.Popen([sys.executable, "-m", "posgen_lib.cli", *tiny_args(tmp_path, "--steps", 2000)],
                              env=env, stderr=subprocess.PIPE, text=True)
@@ -197,19 +197,14 @@ def test_a_second_writer_is_refused_while_the_first_runs_and_a_killed_runs_lock_
         while not (tmp_path / "log.jsonl").is_file():
             assert first.poll() is None and time.time() < deadline, "training did not start"
             time.sleep(0.2)
-        second = subprocess.run([sys.executable, "-m", "posgen_lib.cli",
-                                 *tiny_args(tmp_path, "--steps", 2000, "--resume", "auto")],
-                                env=env, capture_output=True, text=True, timeout=120)
-        assert second.returncode == 2, second.stderr
-        assert "is being written by another training process (pid" in second.stderr
-        assert len(second.stderr.strip().splitlines()) == 1
+        code, err = run_cli(tiny_args(tmp_path, "--steps", 2000, "--resume", "auto"), capsys)  # this process
+        assert code == 2, err
+        assert "is being written by another training process (pid" in err and len(err.splitlines()) == 1, err
     finally:
         first.kill()  # kill -9: no chance to release the lock by itself
         first.wait()
-    third = subprocess.run([sys.executable, "-m", "posgen_lib.cli",
-                            *tiny_args(tmp_path, "--steps", 3, "--resume", "auto")],
-                           env=env, capture_output=True, text=True, timeout=300)
-    assert third.returncode == 0, third.stderr
+    code, err = run_cli(tiny_args(tmp_path, "--steps", 3, "--resume", "auto"), capsys)
+    assert code == 0, err
 
 
 # ----- damaged checkpoints on --resume ------------------------------------------------------------
