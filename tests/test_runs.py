@@ -45,8 +45,9 @@ def test_sigterm_reaches_the_children_which_save_their_checkpoints(tmp_path):
     before = signal.getsignal(signal.SIGTERM)
     threading.Thread(target=stop_when_both_train, daemon=True).start()
     with pytest.raises(Interrupted, match="stopped by SIGTERM; the runs in training saved their resumable"):
-        train_runs([(tiny(0, steps=5000), "a"), (tiny(1, steps=5000), "b")], tmp_path, "cpu", jobs=2,
-                   progress=False)
+        train_runs([(tiny(0, steps=5000), "a"), (tiny(1, steps=5000), "b"), (tiny(2), "c")], tmp_path, "cpu",
+                   jobs=2, progress=False)
+    assert not list(tmp_path.glob("c-*")), "a stopped study starts nothing more"
     for name in ("a", "b"):
         folder, = tmp_path.glob(f"{name}-*")
         assert list((folder / "checkpoints").glob("*.pt")), f"{name} saved no checkpoint"

@@ -96,7 +96,7 @@ def train_runs(plans: list[tuple[Config, str]], cache: Path, device, jobs: int, 
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         queue, done = list(todo), 0
-        while queue or running:
+        while (queue and not stopping) or running:
             while queue and len(running) < jobs and not stopping:
                 cfg, name = queue.pop(0)
                 plan = cache / f".{name}.plan.pkl"
