@@ -12,6 +12,10 @@ written. This module holds the three mechanisms every command uses:
 * :func:`check_output`: before any work, refuse an output that cannot be
   written (a folder where a file is expected, a link to nowhere, a read-only
   or unwritable folder), in one line naming the option.
+* :func:`save_figure` / :func:`check_figure`: a picture a command draws is
+  written atomically and signed in its PNG text ("Software: posgen"); an
+  existing PNG without the signature at that place is a user's picture and
+  is refused before any work.
 * :func:`write_record` / :func:`check_record`: ``docs/benchmarks.md``,
   ``docs/results.md`` and the recipe table of ``docs/training.md`` each hold
   a block a command rewrites, between two HTML comments, and prose around it
@@ -82,6 +86,32 @@ def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """:func:`atomic_write` of a UTF-8 text."""
     return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+
+
+SIGNATURE = "posgen"  # the PNG text "Software" of every picture a posgen command draws
+
+
+def save_figure(fig, path: str | Path, dpi: int = 100) -> Path:
+    """:func:`atomic_write` of a matplotlib ``fig`` as a PNG signed with :data:`SIGNATURE`."""
+    return atomic_write(path, lambda f: fig.savefig(f, dpi=dpi, format="png", metadata={"Software": SIGNATURE}))
+
+
+def check_figure(path: str | Path, option: str) -> Path:
+    """Refuse, before any work, a picture ``path`` that exists and was not drawn by posgen (no
+    :data:`SIGNATURE` in its PNG text): the command would replace somebody's file."""
+    from PIL import Image
+
+    path = check_output(path, option)
+    if path.exists():
+        try:
+            with Image.open(path) as picture:
+                ours = getattr(picture, "text", {}).get("Software") == SIGNATURE
+        except OSError:
+            ours = False
+        if not ours:
+            raise UserError(f"{path} exists and was not drawn by posgen, and {option} would replace it: move it, "
+                            f"or write {option} elsewhere")
+    return path
 
 
 def _nearest_existing(path: Path) -> Path:

@@ -9,10 +9,12 @@ from PIL import Image
 
 from posgen_lib.cli import main
 from posgen_lib.data.fabricate import fabricate_tree
+from posgen_lib.errors import UserError
 from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arms, arms_of_seed, at_amplitude, base_name,
                                         command_line, core_runs, front_runs, main_runs, operating_name,
                                         run_experiment, scored)
 from posgen_lib.eval.report import aggregate, beats_on_both, better, targets
+from posgen_lib.eval.recipes import run_recipes
 from posgen_lib.rendering import METHODS
 
 
@@ -216,6 +218,19 @@ def test_recipe_comparison_writes_its_table_between_markers(tmp_path, capsys):
                 "noise + blurred discriminator", "the photos themselves"):
         assert f"| {arm} |" in text, arm
     assert "posgen experiment --recipes" in text and "pattern x / y (grey levels)" in text
+    assert "its period x / y (px)" in text and "per-image peak x / y" in text
+    figure = tmp_path / "img" / "recipes_synthetic.png"
+    assert "](img/recipes_synthetic.png)" in text and Image.open(figure).text["Software"] == "posgen"
+    assert len(list((tmp_path / "cache").glob("recipes-synthetic-*/scores.json"))) == 6  # a rerun scores nothing
+
+
+def test_recipe_comparison_refuses_to_replace_a_picture_it_did_not_draw(tmp_path):
+    page, picture = tmp_path / "training.md", tmp_path / "img" / "recipes_synthetic.png"
+    picture.parent.mkdir()
+    Image.new("RGB", (4, 4)).save(picture)
+    with pytest.raises(UserError, match="recipes_synthetic.png exists and was not drawn by posgen"):
+        run_recipes(page, tmp_path / "cache")
+    assert not page.exists() and not (tmp_path / "cache").exists()
 
 
 def test_the_road_marking_crop_finds_painted_marks_not_a_lone_bright_pixel():

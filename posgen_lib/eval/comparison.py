@@ -27,6 +27,7 @@ from matplotlib.patches import Rectangle
 
 from ..data.labels import colorize, get_label_set
 from ..data.transforms import to_semantics
+from ..records import save_figure
 from ..viz import to_uint8
 from .evaluate import generate
 from .metrics import power_spectrum
@@ -174,14 +175,7 @@ def comparison_figure(generators: dict, runs: list[tuple[str, str]], cfg, scenes
             if col == 0:
                 ax.set_ylabel(name, fontsize=8)
     fig.tight_layout()
-    return _save(fig, path, dpi=110)
-
-
-def _save(fig: Figure, path: str | Path, dpi: int = 100) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def front_figure(agg: dict, curves: dict[str, list[tuple[float, str]]], references: dict[str, tuple[str, str]],
@@ -219,7 +213,7 @@ def front_figure(agg: dict, curves: dict[str, list[tuple[float, str]]], referenc
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    return _save(fig, path, dpi=110)
+    return save_figure(fig, path, dpi=110)
 
 
 @torch.no_grad()
@@ -247,4 +241,4 @@ def spectrum_figure(generators: dict, name: str, cfg, scenes_at, scales, path: s
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _save(fig, path, dpi=110)
+    return save_figure(fig, path, dpi=110)

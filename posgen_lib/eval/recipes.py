@@ -12,11 +12,16 @@ with three seeds and is scored on the held-out scenes at 1x
 (:func:`posgen_lib.eval.evaluate.evaluate`): the segmenter's mIoU, SegFD, KID
 (when the Inception weights are installed), and the stripes in grey levels
 (:func:`posgen_lib.eval.metrics.fixed_pattern`: the pattern at the same place
-in every image, per axis). The photos' own rows say what each metric reads on
-real images.
+in every image, its amplitude and period per axis; and the phase-blind
+per-image spectral peak of :func:`posgen_lib.eval.metrics.spectral_peaks`).
+The photos' own rows say what each metric reads on real images. A run's
+scores are kept in its cache folder (``scores.json``), so a rerun scores only
+what it has not scored.
 
-The table goes between markers into ``docs/training.md`` (or ``--out``), one
-block per preset, with the command that reproduces it.
+The table goes between markers into ``docs/training.md`` (or the page given to
+``--recipes``), one block per preset, with the command that reproduces it, and
+:func:`arm_figure` draws every arm's first seed into ``img/recipes_<preset>.png``
+beside the page.
 """
 from __future__ import annotations
 
@@ -26,13 +31,21 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
+import torch.nn.functional as F
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from ..config import Config, budget, fast_mode, preset
 from ..perf.bench import config_step, interleaved
-from ..records import write_record
+from ..data.labels import colorize
+from ..data.transforms import to_semantics
+from ..records import atomic_write_text, check_figure, save_figure, write_record
 from ..runtime import default_device
-from .evaluate import evaluate, ground_truth_rows, native_method
+from ..viz import to_uint8
+from .comparison import crop_boxes
+from .evaluate import evaluate, generate, ground_truth_rows, native_method
 from .runs import cached_run, train_runs
 from .fid import inception_available
 from .scenes import held_out_scenes_at
@@ -109,11 +122,14 @@ def equal_time_steps(name: str, arms: list[Arm], data: str | None, cache: Path, 
 def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outputs/experiment",
                 preset_name: str = "synthetic", data: str | None = None, device=None,
                 progress: bool = True, jobs: int = 1) -> str:
-    """Train and score every arm of ``preset_name`` (three seeds), write its table into ``out``; returns it.
-    ``jobs`` runs train side by side (:mod:`posgen_lib.eval.parallel`)."""
+    """Train and score every arm of ``preset_name`` (three seeds), write its table into ``out`` and its
+    samples into ``img/recipes_<preset>.png`` beside it; returns the table. ``jobs`` runs train side by side
+    (:func:`posgen_lib.eval.runs.train_runs`)."""
     if preset_name not in STEPS:
         raise ValueError(f"--recipes compares arms on {' or '.join(STEPS)}, not {preset_name!r}")
     device, cache = default_device(device), Path(cache)
+    figure = figure_path(out, preset_name)
+    check_figure(figure, "--recipes")
     arms = [arm for arm in ARMS if preset_name in arm.presets]
     steps = equal_time_steps(preset_name, arms, data, cache, repeats=budget(9, 1))
     count = budget(COUNT[preset_name], 2)
@@ -123,20 +139,106 @@ def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outpu
     inception = inception_available() and not fast_mode()
     runs = [(arm, arm_config(preset_name, arm, steps[arm.name], seed, data), f"recipes-{preset_name}-{arm.slug}-s{seed}")
             for arm in arms for seed in (SEEDS[:1] if fast_mode() else SEEDS)]
-    train_runs([(cfg, name) for _, cfg, name in runs], cache, device, jobs, progress)
+    # Seed by seed: a study stopped part-way leaves every arm with the same number of trained seeds.
+    by_seed = sorted(runs, key=lambda run: run[1].train.seed)
+    train_runs([(cfg, name) for _, cfg, name in by_seed], cache, device, jobs, progress)
     scores: dict[str, list[dict]] = {}
+    first_seed: dict[str, torch.nn.Module] = {}
+    protocol = {"scenes": count, "inception": inception, "scale": 1.0}
     for arm, cfg, name in runs:
-        G, _, _ = cached_run(cfg, cache, name, device, progress)
-        row, = evaluate({arm.name: G}, [(arm.name, native_method(G))], scenes_at, (1.0,), cfg, device,
-                        segmenter=segmenter, inception=inception, progress=False)
-        scores.setdefault(arm.name, []).append(row)
+        G, folder, _ = cached_run(cfg, cache, name, device, progress)
+        scores.setdefault(arm.name, []).append(
+            run_scores(G, arm.name, folder, protocol, cfg, scenes_at, segmenter, device))
+        first_seed.setdefault(arm.name, G)
     photos, = ground_truth_rows(scenes_at, (1.0,), segmenter)
+    arm_figure(first_seed, probe, scenes_at(1.0), figure, device)
     table = recipe_table(scores, steps, photos, count, preset_name)
     header = (f"Measured by `posgen experiment --recipes {Path(out).as_posix()} --preset {preset_name}"
               f"{' --data DIR' if data else ''}` on {platform.processor() or platform.machine()}, "
               f"{torch.get_num_threads()} torch threads, torch {torch.__version__}.\n")
-    write_record(Path(out), header + "\n" + table, BEGIN.format(preset_name), END.format(preset_name))
+    picture = (f"\n\n![Each arm's first seed at 1x](img/{figure.name})\n\n`img/{figure.name}`: each arm's "
+               "first seed on two held-out scenes, crops at 4x zoom, and the fine detail of the mean image over "
+               "all held-out scenes (the fixed pattern is what survives averaging).")
+    write_record(Path(out), header + "\n" + table + picture, BEGIN.format(preset_name), END.format(preset_name))
     return table
+
+
+def run_scores(G, arm_name: str, folder: Path, protocol: dict, cfg, scenes_at, segmenter, device) -> dict:
+    """The 1x row of one trained run (:func:`~posgen_lib.eval.evaluate.evaluate`), kept in
+    ``folder/scores.json`` with the ``protocol`` it was measured under, so a rerun scores only new runs."""
+    path = folder / "scores.json"
+    if path.is_file():
+        saved = json.loads(path.read_text())
+        if saved.get("protocol") == protocol:
+            return saved["row"]
+    row, = evaluate({arm_name: G}, [(arm_name, native_method(G))], scenes_at, (protocol["scale"],), cfg, device,
+                    segmenter=segmenter, inception=protocol["inception"], progress=False)
+    atomic_write_text(path, json.dumps({"protocol": protocol, "row": row}, indent=1))
+    return row
+
+
+def figure_path(out: str | Path, preset_name: str) -> Path:
+    """Where the samples of ``--recipes out`` go: ``img/recipes_<preset>.png`` beside the page."""
+    return Path(out).parent / "img" / f"recipes_{preset_name}.png"
+
+
+@torch.no_grad()
+def arm_figure(models: dict, cfg, scenes, path: str | Path, device="cpu", shown: int = 2, crop: int = 32,
+               detail_range: float = 12.0) -> Path:
+    """A PNG with a column per arm (``models``: {arm name: generator}) next to the labels and the photos.
+
+    Rows: ``shown`` held-out scenes whole; crops (``crop`` pixels) of the first one where upscaling
+    and thin classes are hard (:func:`~posgen_lib.eval.comparison.crop_boxes`); the fine detail of the
+    mean image over all ``scenes`` (the mean minus its 9x9 box blur, +-``detail_range`` grey levels
+    from black to white): what is left there is at the same pixels of every image, the fixed pattern.
+    """
+    label_set = cfg.data.label_set
+    sem = to_semantics(scenes.label, scenes.instance, label_set, cfg.model.use_instance)  # (N, C, H, W)
+    size = tuple(scenes.label.shape[-2:])
+    images = {"photo": scenes.image}  # each (N, 3, H, W) in [-1, 1]
+    for name, G in models.items():
+        images[name] = torch.cat([generate(G, native_method(G), sem[s:s + 16].to(device), size, None).float().cpu()
+                                  for s in range(0, len(sem), 16)])
+    boxes = crop_boxes(scenes.label[0], scenes.instance[0], scenes.image[0], crop, label_set)
+    rows = [("scene", i) for i in range(min(shown, len(sem)))] + [("crop", box) for box in boxes.items()] \
+        + [("detail", None)]
+    columns = ["labels", *images]
+    aspect = size[1] / size[0]
+    fig = Figure(figsize=(1.5 * aspect * len(columns), 1.5 * len(rows) + 0.4))
+    FigureCanvasAgg(fig)
+    for r, (kind, what) in enumerate(rows):
+        for c, column in enumerate(columns):
+            ax = fig.add_subplot(len(rows), len(columns), r * len(columns) + c + 1)
+            ax.set_xticks([]), ax.set_yticks([])
+            if kind == "scene":
+                picture = colorize(scenes.label[what], label_set) if column == "labels" \
+                    else to_uint8(images[column][what])
+            elif kind == "crop":
+                top, left = what[1]
+                window = (slice(top, top + crop), slice(left, left + crop))
+                picture = colorize(scenes.label[0], label_set)[window] if column == "labels" \
+                    else to_uint8(images[column][0])[window]
+            elif column == "labels":
+                ax.set_axis_off()
+                continue
+            else:
+                mean = images[column].mean(0, keepdim=True)  # (1, 3, H, W) in [-1, 1]
+                blurred = F.avg_pool2d(F.pad(mean, (4, 4, 4, 4), mode="replicate"), 9, stride=1)
+                detail = (mean - blurred).mean(1)[0] * 127.5 / detail_range  # (H, W), +-1 = +-detail_range grey
+                picture = ((detail.clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
+                ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+                picture = None
+            if picture is not None:
+                ax.imshow(np.ascontiguousarray(picture), interpolation="nearest")
+            if r == 0:
+                ax.set_title(column, fontsize=8)
+            if c == 0:
+                ax.set_ylabel({"scene": f"scene {what}", "crop": what[0] if kind == "crop" else "",
+                               "detail": ""}[kind], fontsize=8)
+    fig.text(0.01, 0.005, f"bottom row: fine detail of the mean over {len(sem)} held-out scenes, "
+             f"black to white = -{detail_range:g} to +{detail_range:g} grey levels", fontsize=7)
+    fig.tight_layout(rect=(0, 0.02, 1, 1))
+    return save_figure(fig, path, dpi=110)
 
 
 def _mean_sd(values: list[float], scale: float = 1.0, digits: int = 1) -> str:
@@ -149,16 +251,25 @@ def _mean_sd(values: list[float], scale: float = 1.0, digits: int = 1) -> str:
 def recipe_table(scores: dict, steps: dict, photos: dict, count: int, preset_name: str) -> str:
     """Markdown: one row per arm, mean ± sd over its seeds, and the photos' own row."""
     lines = ["| arm (equal wall-clock budget) | steps | mIoU % | SegFD | KID x1e3 | pattern x / y (grey levels) "
-             "| seeds |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| its period x / y (px) | per-image peak x / y (grey levels) | seeds |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+
+    def pair(rows: list[dict], key: str, digits: int) -> str:
+        return " / ".join(_mean_sd([r.get(f"{key}_{axis}") for r in rows], 1, digits) for axis in "xy")
+
     for name, rows in scores.items():
         get = lambda key: [r.get(key) for r in rows]  # noqa: E731
         lines.append(f"| {name} | {steps[name]} | {_mean_sd(get('miou'), 100)} | {_mean_sd(get('segfd'), 1, 2)} | "
-                     f"{_mean_sd(get('kid'), 1000)} | {_mean_sd(get('pattern_x'), 1, 2)} / "
-                     f"{_mean_sd(get('pattern_y'), 1, 2)} | {len(rows)} |")
+                     f"{_mean_sd(get('kid'), 1000)} | {pair(rows, 'pattern', 2)} | {pair(rows, 'pattern_period', 1)} "
+                     f"| {pair(rows, 'spectral_peak', 2)} | {len(rows)} |")
     lines.append(f"| the photos themselves | | {100 * photos['miou']:.1f} | | | {photos['pattern_x']:.2f} / "
-                 f"{photos['pattern_y']:.2f} | |")
+                 f"{photos['pattern_y']:.2f} | {photos['pattern_period_x']:.1f} / {photos['pattern_period_y']:.1f} "
+                 f"| {photos['spectral_peak_x']:.2f} / {photos['spectral_peak_y']:.2f} | |")
     where = "synthetic test scenes" if preset_name == "synthetic" else "CamVid val photos"
     lines.append(f"\n{count} {where} at 1x; the segmenter of docs/model_card_segmenter"
                  f"{'' if preset_name == 'synthetic' else '_camvid'}.md. Pattern: the amplitude of the strongest "
-                 "fine sinusoid (period 2 to 8 pixels) of the mean image over the set, across x and across y.")
+                 "fine sinusoid (period 2 to 8 pixels) of the mean image over the set, across x and across y, and "
+                 "its period; it is at the same pixels in every image. Per-image peak: the same sinusoid's "
+                 "amplitude found in each image's own spectrum whatever its phase, averaged over the images (a "
+                 "pattern that moves with the content is seen here and not in the mean).")
     return "\n".join(lines)
