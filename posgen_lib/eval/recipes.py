@@ -44,7 +44,7 @@ from ..data.transforms import to_semantics
 from ..records import atomic_write_text, check_figure, save_figure, write_record
 from ..runtime import default_device
 from ..viz import to_uint8
-from .comparison import crop_boxes
+from .comparison import crop_boxes, pick_scene
 from .evaluate import evaluate, generate, ground_truth_rows, native_method
 from .runs import cached_run, train_runs
 from .fid import inception_available
@@ -187,8 +187,9 @@ def arm_figure(models: dict, cfg, scenes, path: str | Path, device="cpu", shown:
                detail_range: float = 12.0) -> Path:
     """A PNG with a column per arm (``models``: {arm name: generator}) next to the labels and the photos.
 
-    Rows: ``shown`` held-out scenes whole; crops (``crop`` pixels) of the first one where upscaling
-    and thin classes are hard (:func:`~posgen_lib.eval.comparison.crop_boxes`); the fine detail of the
+    Rows: ``shown`` held-out scenes whole, from the one with the most kinds of hard places
+    (:func:`~posgen_lib.eval.comparison.pick_scene`); crops (``crop`` pixels) of that one where thin
+    classes and edges are hard (:func:`~posgen_lib.eval.comparison.crop_boxes`); the fine detail of the
     mean image over all ``scenes`` (the mean minus its 9x9 box blur, +-``detail_range`` grey levels
     from black to white): what is left there is at the same pixels of every image, the fixed pattern.
     """
@@ -199,8 +200,10 @@ def arm_figure(models: dict, cfg, scenes, path: str | Path, device="cpu", shown:
     for name, G in models.items():
         images[name] = torch.cat([generate(G, native_method(G), sem[s:s + 16].to(device), size, None).float().cpu()
                                   for s in range(0, len(sem), 16)])
-    boxes = crop_boxes(scenes.label[0], scenes.instance[0], scenes.image[0], crop, label_set)
-    rows = [("scene", i) for i in range(min(shown, len(sem)))] + [("crop", box) for box in boxes.items()] \
+    first = pick_scene(scenes, label_set)
+    boxes = crop_boxes(scenes.label[first], scenes.instance[first], scenes.image[first], crop, label_set)
+    rows = [("scene", (first + i) % len(sem)) for i in range(min(shown, len(sem)))] \
+        + [("crop", box) for box in boxes.items()] \
         + [("detail", None)]
     columns = ["labels", *images]
     aspect = size[1] / size[0]
@@ -216,8 +219,8 @@ def arm_figure(models: dict, cfg, scenes, path: str | Path, device="cpu", shown:
             elif kind == "crop":
                 top, left = what[1]
                 window = (slice(top, top + crop), slice(left, left + crop))
-                picture = colorize(scenes.label[0], label_set)[window] if column == "labels" \
-                    else to_uint8(images[column][0])[window]
+                picture = colorize(scenes.label[first], label_set)[window] if column == "labels" \
+                    else to_uint8(images[column][first])[window]
             elif column == "labels":
                 ax.set_axis_off()
                 continue
