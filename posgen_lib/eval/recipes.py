@@ -26,7 +26,6 @@ beside the page.
 from __future__ import annotations
 
 import json
-import platform
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +37,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..config import Config, budget, fast_mode, preset
-from ..perf.bench import config_step, interleaved
+from ..perf.bench import config_step, interleaved, machine_description
 from ..data.labels import colorize
 from ..data.transforms import to_semantics
 from ..records import atomic_write_text, check_figure, save_figure, write_record
@@ -81,6 +80,7 @@ ARMS = (Arm("old recipe"),
         Arm("OASIS objective", {"train.objective": "oasis"}),
         Arm("CLADE trunk", {"model.modulation": "clade"}),
         Arm("noise + blurred discriminator", CHOSEN))
+MEASURED_ON = "measured on"  # the key of the machine's description in the cached step counts
 BEGIN, END = "<!-- posgen recipes {}: begin -->", "<!-- posgen recipes {}: end -->"
 
 
@@ -99,10 +99,11 @@ def arm_config(name: str, arm: Arm, steps: int, seed: int, data: str | None) -> 
 def equal_time_steps(name: str, arms: list[Arm], data: str | None, cache: Path, repeats: int) -> dict[str, int]:
     """Steps per arm for the wall-clock time of the old recipe's :data:`STEPS`, measured side by side once per
     set of changes and kept in ``cache/recipes-<preset>-steps.json`` (so the trained arms stay valid on a
-    rerun). Returns {arm name: steps}."""
+    rerun) with the machine they were measured on. Returns {arm name: steps, MEASURED_ON: that machine}."""
     path = cache / f"recipes-{name}-steps.json"
     base_steps = budget(STEPS[name], 2)
     known = json.loads(path.read_text()) if path.is_file() and not fast_mode() else {}
+    known.setdefault(MEASURED_ON, machine_description())
     old = None
     for arm in arms:
         key = json.dumps(arm.changes, sort_keys=True)
@@ -116,7 +117,7 @@ def equal_time_steps(name: str, arms: list[Arm], data: str | None, cache: Path, 
         known[key] = max(1, round(base_steps * t_old / t_arm))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(known, indent=1))
-    return {arm.name: known[json.dumps(arm.changes, sort_keys=True)] for arm in arms}
+    return {arm.name: known[json.dumps(arm.changes, sort_keys=True)] for arm in arms} | {MEASURED_ON: known[MEASURED_ON]}
 
 
 def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outputs/experiment",
@@ -154,8 +155,8 @@ def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outpu
     arm_figure(first_seed, probe, scenes_at(1.0), figure, device)
     table = recipe_table(scores, steps, photos, count, preset_name)
     header = (f"Measured by `posgen experiment --recipes {Path(out).as_posix()} --preset {preset_name}"
-              f"{' --data DIR' if data else ''}` on {platform.processor() or platform.machine()}, "
-              f"{torch.get_num_threads()} torch threads, torch {torch.__version__}.\n")
+              f"{' --data DIR' if data else ''}` on {machine_description()}; the step counts come from step times "
+              f"measured on {steps[MEASURED_ON]}.\n")
     picture = (f"\n\n![Each arm's first seed at 1x](img/{figure.name})\n\n`img/{figure.name}`: each arm's "
                "first seed on two held-out scenes, crops at 4x zoom, and the fine detail of the mean image over "
                "all held-out scenes (the fixed pattern is what survives averaging).")

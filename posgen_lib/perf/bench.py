@@ -47,7 +47,7 @@ from ..data.transforms import to_semantics
 from ..grid import coordinate_grid
 from ..train.loop import Trainer
 from ..models.registry import build_generator
-from ..runtime import compile_module
+from ..runtime import autocast_dtype, compile_module
 from .memory import PeakTensorMemory
 from ..rendering import DEFAULT_CHUNK_PIXELS, render, upscale
 
@@ -287,8 +287,9 @@ def machine_description() -> str:
                 break
     except OSError:
         pass
-    return (f"{cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, "
-            f"Python {platform.python_version()}, {platform.system()}")
+    bf16 = "on" if autocast_dtype(torch.device("cpu")) is not None else "off (no native bfloat16 on this CPU)"
+    return (f"{cpu}, {torch.get_num_threads()} torch threads, CPU bfloat16 autocast {bf16}, torch "
+            f"{torch.__version__}, Python {platform.python_version()}, {platform.system()}")
 
 
 def format_table(rows: list[Row]) -> str:
