@@ -53,3 +53,13 @@ def test_sigterm_reaches_the_children_which_save_their_checkpoints(tmp_path):
         assert list((folder / "checkpoints").glob("*.pt")), f"{name} saved no checkpoint"
     assert not list(tmp_path.glob(".*.plan.pkl"))
     assert signal.getsignal(signal.SIGTERM) is before, "the handler of before is back"
+
+
+def test_a_run_is_found_by_what_it_trains_whatever_its_name(tmp_path):
+    cfg = tiny(0)
+    train_runs([(cfg, "recipes-arm")], tmp_path, "cpu", jobs=1, progress=False)
+    trained = run_folder(cfg, tmp_path, "recipes-arm")
+    assert run_folder(cfg, tmp_path, "experiment-posgen") == trained  # another study's name, the same recipe
+    assert train_runs([(cfg, "experiment-posgen")], tmp_path, "cpu", jobs=1, progress=False) == {}
+    other = tiny(1)
+    assert run_folder(other, tmp_path, "experiment-posgen").name.startswith("experiment-posgen-")

@@ -2,8 +2,9 @@
 
 A run of ``posgen experiment`` (the upscaling study or ``--recipes``) lives in
 ``<cache>/<name>-<hash>``, the hash of what it trains (:func:`cache_key`): a
-rerun finds it (:func:`cached_run`), an interrupted one resumes, and a changed
-recipe trains into a new folder.
+rerun finds it (:func:`cached_run`), so does another study that trains the same
+recipe under another name (:func:`run_folder`), an interrupted one resumes, and
+a changed recipe trains into a new folder.
 
 **Side by side** (``--jobs N``, :func:`train_runs`).
 On a small CPU most of a training step is too small to keep two threads busy:
@@ -59,9 +60,20 @@ def cache_key(cfg: Config) -> dict:
 
 
 def run_folder(cfg: Config, cache: Path, name: str) -> Path:
-    """``cache/<name>-<hash of its cache_key>``: where the run ``cfg`` is trained and found again."""
+    """Where the run ``cfg`` is trained and found again: ``cache/<name>-<hash of its cache_key>``, or the
+    folder of the same hash under another name that already holds the trained model (or else its
+    checkpoints). The name only labels a folder; the hash says what is in it, so a study finds what another
+    study trained with the same recipe (the upscaling study's PosGen of seed 1 is the recipe comparison's
+    chosen arm of seed 1 once the preset holds that recipe)."""
     digest = hashlib.sha1(json.dumps(cache_key(cfg), sort_keys=True, default=str).encode()).hexdigest()[:10]
-    return cache / f"{name}-{digest}"
+    own = cache / f"{name}-{digest}"
+    for done in ("model.pt", "checkpoints"):
+        if (own / done).exists():
+            return own
+        found = sorted(folder for folder in cache.glob(f"*-{digest}") if (folder / done).exists())
+        if found:
+            return found[0]
+    return own
 
 
 def cached_run(cfg: Config, cache: Path, name: str, device, progress: bool):
