@@ -247,3 +247,15 @@ def test_the_road_marking_crop_finds_painted_marks_not_a_lone_bright_pixel():
     row, col = find(label, no_instances, image)
     assert 70 <= row < 80 and 40 <= col < 44
     assert find(label, no_instances, torch.full((3, 96, 128), -0.6)) is None  # unpainted road: no marking
+
+
+def test_the_mean_detail_keeps_a_pattern_at_fixed_pixels_and_loses_one_that_moves():
+    from posgen_lib.eval.recipes import mean_detail
+
+    torch.manual_seed(0)
+    stripes = torch.zeros(3, 32, 32)
+    stripes[:, :, ::2] = 8 / 127.5  # 8 grey levels on every other column, at the same pixels in every image
+    fixed = stripes + torch.zeros(200, 3, 32, 32)
+    moving = torch.stack([stripes.roll(int(torch.randint(0, 2, ())), dims=-1) for _ in range(200)])
+    assert mean_detail(fixed, 4.0)[8:24, 8:24].std() > 100  # +-4 grey levels about the blur: black and white
+    assert mean_detail(moving, 4.0)[8:24, 8:24].std() < 20  # half the images shifted by a column: grey

@@ -183,16 +183,26 @@ def figure_path(out: str | Path, preset_name: str) -> Path:
     return Path(out).parent / "img" / f"recipes_{preset_name}.png"
 
 
+def mean_detail(images: torch.Tensor, grey_range: float) -> np.ndarray:
+    """(H, W) uint8: the fine detail of the mean of ``images`` (N, 3, H, W) in [-1, 1], i.e. the mean minus its
+    9x9 box blur, averaged over the channels, with -``grey_range``..+``grey_range`` grey levels as 0..255.
+    What survives the mean is at the same pixels of every image: the fixed pattern, and the scenes'
+    shared layout."""
+    mean = images.mean(0, keepdim=True)  # (1, 3, H, W)
+    blurred = F.avg_pool2d(F.pad(mean, (4, 4, 4, 4), mode="replicate"), 9, stride=1)  # (1, 3, H, W)
+    detail = (mean - blurred).mean(1)[0] * 127.5 / grey_range  # (H, W); +-1 is +-grey_range grey levels
+    return ((detail.clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
+
+
 @torch.no_grad()
 def arm_figure(models: dict, cfg, scenes, path: str | Path, device="cpu", shown: int = 2, crop: int = 32,
-               detail_range: float = 12.0) -> Path:
+               grey_range: float = 12.0) -> Path:
     """A PNG with a column per arm (``models``: {arm name: generator}) next to the labels and the photos.
 
     Rows: ``shown`` held-out scenes whole, from the one with the most kinds of hard places
     (:func:`~posgen_lib.eval.comparison.pick_scene`); crops (``crop`` pixels) of that one where thin
     classes and edges are hard (:func:`~posgen_lib.eval.comparison.crop_boxes`); the fine detail of the
-    mean image over all ``scenes`` (the mean minus its 9x9 box blur, +-``detail_range`` grey levels
-    from black to white): what is left there is at the same pixels of every image, the fixed pattern.
+    mean image over all ``scenes`` (:func:`mean_detail`).
     """
     label_set = cfg.data.label_set
     sem = to_semantics(scenes.label, scenes.instance, label_set, cfg.model.use_instance)  # (N, C, H, W)
@@ -203,44 +213,31 @@ def arm_figure(models: dict, cfg, scenes, path: str | Path, device="cpu", shown:
                                   for s in range(0, len(sem), 16)])
     first = pick_scene(scenes, label_set)
     boxes = crop_boxes(scenes.label[first], scenes.instance[first], scenes.image[first], crop, label_set)
-    rows = [("scene", (first + i) % len(sem)) for i in range(min(shown, len(sem)))] \
-        + [("crop", box) for box in boxes.items()] \
-        + [("detail", None)]
+    rows = [(f"scene {(first + i) % len(sem)}", (first + i) % len(sem), None) for i in range(min(shown, len(sem)))]
+    rows += [(name, first, (slice(top, top + crop), slice(left, left + crop))) for name, (top, left) in boxes.items()]
+
+    def picture(column: str, index: int, window) -> np.ndarray:  # (h, w, 3) uint8
+        full = colorize(scenes.label[index], label_set) if column == "labels" else to_uint8(images[column][index])
+        return np.ascontiguousarray(full[window] if window else full)
+
     columns = ["labels", *images]
-    aspect = size[1] / size[0]
-    fig = Figure(figsize=(1.5 * aspect * len(columns), 1.5 * len(rows) + 0.4))
+    fig = Figure(figsize=(1.5 * size[1] / size[0] * len(columns), 1.5 * (len(rows) + 1) + 0.4))
     FigureCanvasAgg(fig)
-    for r, (kind, what) in enumerate(rows):
+    axes = fig.subplots(len(rows) + 1, len(columns), squeeze=False)
+    for ax in axes.flat:
+        ax.set_xticks([]), ax.set_yticks([])
+    for r, (title, index, window) in enumerate(rows):
+        axes[r, 0].set_ylabel(title, fontsize=8)
         for c, column in enumerate(columns):
-            ax = fig.add_subplot(len(rows), len(columns), r * len(columns) + c + 1)
-            ax.set_xticks([]), ax.set_yticks([])
-            if kind == "scene":
-                picture = colorize(scenes.label[what], label_set) if column == "labels" \
-                    else to_uint8(images[column][what])
-            elif kind == "crop":
-                top, left = what[1]
-                window = (slice(top, top + crop), slice(left, left + crop))
-                picture = colorize(scenes.label[first], label_set)[window] if column == "labels" \
-                    else to_uint8(images[column][first])[window]
-            elif column == "labels":
-                ax.set_axis_off()
-                continue
-            else:
-                mean = images[column].mean(0, keepdim=True)  # (1, 3, H, W) in [-1, 1]
-                blurred = F.avg_pool2d(F.pad(mean, (4, 4, 4, 4), mode="replicate"), 9, stride=1)
-                detail = (mean - blurred).mean(1)[0] * 127.5 / detail_range  # (H, W), +-1 = +-detail_range grey
-                picture = ((detail.clamp(-1, 1) + 1) * 127.5).round().byte().numpy()
-                ax.imshow(picture, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-                picture = None
-            if picture is not None:
-                ax.imshow(np.ascontiguousarray(picture), interpolation="nearest")
-            if r == 0:
-                ax.set_title(column, fontsize=8)
-            if c == 0:
-                ax.set_ylabel({"scene": f"scene {what}", "crop": what[0] if kind == "crop" else "",
-                               "detail": ""}[kind], fontsize=8)
+            axes[r, c].imshow(picture(column, index, window), interpolation="nearest")
+    axes[-1, 0].set_axis_off()  # the labels have no mean detail
+    for c, column in enumerate(columns):
+        axes[0, c].set_title(column, fontsize=8)
+        if c:
+            axes[-1, c].imshow(mean_detail(images[column], grey_range), cmap="gray", vmin=0, vmax=255,
+                               interpolation="nearest")
     fig.text(0.01, 0.005, f"bottom row: fine detail of the mean over {len(sem)} held-out scenes, "
-             f"black to white = -{detail_range:g} to +{detail_range:g} grey levels", fontsize=7)
+             f"black to white = -{grey_range:g} to +{grey_range:g} grey levels", fontsize=7)
     fig.tight_layout(rect=(0, 0.02, 1, 1))
     return save_figure(fig, path, dpi=110)
 
