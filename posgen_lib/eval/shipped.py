@@ -46,7 +46,7 @@ from ..models.registry import (GENERATOR_CLASSES, PRETRAINED, asset_path, build_
                                load_generator)
 from ..rendering import render
 from ..viz.images import to_uint8
-from ..records import atomic_write, atomic_write_text
+from ..records import atomic_write_text, save_figure
 from ..train.loop import train
 from ..train.rundir import read_log
 from .evaluate import native_method, scorecard
@@ -321,7 +321,7 @@ def write_showcase(page: Path, data: str | Path, folder: Path | None = None) -> 
     G, _, _ = load_generator(model_file("camvid", folder))
     A, _, _ = load_generator(model_file("camvid_anyres", folder))
     fig = showcase_figure(G, A, data)
-    return atomic_write(page.parent / SHOWCASE, lambda f: fig.savefig(f, dpi=100, format="png"))
+    return save_figure(fig, page.parent / SHOWCASE, dpi=100)
 
 
 def write_card_page(path: Path, dataset: str = "synthetic", folder: Path | None = None) -> Path:
