@@ -98,10 +98,11 @@ def arm_config(name: str, arm: Arm, steps: int, seed: int, data: str | None) -> 
     return cfg.validate()
 
 
-def equal_time_steps(name: str, arms: list[Arm], data: str | None, cache: Path, repeats: int) -> dict[str, int]:
+def equal_time_steps(name: str, arms: list[Arm], data: str | None, cache: Path,
+                     repeats: int) -> tuple[dict[str, int], str]:
     """Steps per arm for the wall-clock time of the old recipe's :data:`STEPS`, measured side by side once per
     set of changes and kept in ``cache/recipes-<preset>-steps.json`` (so the trained arms stay valid on a
-    rerun) with the machine they were measured on. Returns {arm name: steps, MEASURED_ON: that machine}."""
+    rerun) with the machine they were measured on. Returns ({arm name: steps}, that machine)."""
     path = cache / f"recipes-{name}-steps.json"
     base_steps = budget(STEPS[name], 2)
     known = json.loads(path.read_text()) if path.is_file() and not fast_mode() else {}
@@ -119,7 +120,7 @@ def equal_time_steps(name: str, arms: list[Arm], data: str | None, cache: Path, 
         known[key] = max(1, round(base_steps * t_old / t_arm))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(known, indent=1))
-    return {arm.name: known[json.dumps(arm.changes, sort_keys=True)] for arm in arms} | {MEASURED_ON: known[MEASURED_ON]}
+    return {arm.name: known[json.dumps(arm.changes, sort_keys=True)] for arm in arms}, known[MEASURED_ON]
 
 
 def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outputs/experiment",
@@ -134,7 +135,7 @@ def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outpu
     figure = figure_path(out, preset_name)
     check_figure(figure, "--recipes")
     arms = [arm for arm in ARMS if preset_name in arm.presets]
-    steps = equal_time_steps(preset_name, arms, data, cache, repeats=budget(9, 1))
+    steps, steps_machine = equal_time_steps(preset_name, arms, data, cache, repeats=budget(9, 1))
     count = budget(COUNT[preset_name], 2)
     probe = arm_config(preset_name, arms[0], 1, 0, data)
     scenes_at = held_out_scenes_at(probe, count)
@@ -159,7 +160,7 @@ def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outpu
     table = recipe_table(scores, steps, photos, count, preset_name)
     header = (f"Measured by `posgen experiment --recipes {Path(out).as_posix()} --preset {preset_name}"
               f"{' --data DIR' if data else ''}` on {machine_description()}; the step counts come from step times "
-              f"measured on {steps[MEASURED_ON]}.\n")
+              f"measured on {steps_machine}.\n")
     picture = (f"\n\n![Each arm's first seed at 1x](img/{figure.name})\n\n`img/{figure.name}`: each arm's "
                "first seed on two held-out scenes, crops at 4x zoom, and the fine detail of the mean image over "
                "all held-out scenes (the fixed pattern is what survives averaging).")
@@ -216,7 +217,8 @@ def arm_figure(models: dict, cfg, scenes, path: str | Path, device="cpu", shown:
                                   for s in range(0, len(sem), 16)])
     first = pick_scene(scenes, label_set)
     boxes = crop_boxes(scenes.label[first], scenes.instance[first], scenes.image[first], crop, label_set)
-    rows = [(f"scene {(first + i) % len(sem)}", (first + i) % len(sem), None) for i in range(min(shown, len(sem)))]
+    scene_rows = [(first + i) % len(sem) for i in range(min(shown, len(sem)))]
+    rows = [(f"scene {index}", index, None) for index in scene_rows]
     rows += [(name, first, (slice(top, top + crop), slice(left, left + crop))) for name, (top, left) in boxes.items()]
 
     def picture(column: str, index: int, window) -> np.ndarray:  # (h, w, 3) uint8
