@@ -206,8 +206,17 @@ def test_gallery_writes_a_png(tmp_path):
         assert image.format == "PNG" and image.width > 500 and image.height > 500
 
 
-def test_gallery_command_writes_the_docs_png(tmp_path, capsys):
+def test_gallery_command_redraws_its_own_png_and_refuses_anyone_elses(tmp_path, capsys):
     from posgen_lib.cli import main
 
-    assert main(["data", "gallery", "--out", str(tmp_path / "g.png"), "--scenes", "1"]) == 0
-    assert (tmp_path / "g.png").is_file() and "g.png" in capsys.readouterr().out
+    path = tmp_path / "g.png"
+    assert main(["data", "gallery", "--out", str(path), "--scenes", "1"]) == 0
+    assert path.is_file() and "g.png" in capsys.readouterr().out
+    assert main(["data", "gallery", "--out", str(path), "--scenes", "1"]) == 0  # its own picture: redrawn
+    from PIL import Image
+
+    foreign = tmp_path / "holiday.png"
+    Image.new("RGB", (8, 8), "white").save(foreign)  # somebody's picture
+    before = foreign.read_bytes()
+    assert main(["data", "gallery", "--out", str(foreign), "--scenes", "1"]) == 2
+    assert "was not drawn by posgen" in capsys.readouterr().err and foreign.read_bytes() == before

@@ -44,9 +44,10 @@ def _run_prepare(args) -> int:
 
 
 def _run_gallery(args) -> int:
+    from ..records import check_figure
     from ..viz.figures import save_gallery
 
-    print(save_gallery(args.out, n=args.scenes, seed=args.seed))
+    print(save_gallery(check_figure(args.out, "--out"), n=args.scenes, seed=args.seed))
     return 0
 
 
@@ -77,7 +78,9 @@ def add(sub) -> None:
     prepare.set_defaults(func=_run_prepare)
     gallery = actions.add_parser(
         "gallery", help="PNG of procedural street scenes (labels, photos, one scene at 1x and 4x)")
-    gallery.add_argument("--out", default="docs/img/synthetic_gallery.png", help="PNG to write")
+    gallery.add_argument("--out", default="outputs/synthetic_gallery.png",
+                         help="PNG to write (default outputs/synthetic_gallery.png); a PNG there that posgen did "
+                              "not draw is refused")
     gallery.add_argument("--scenes", type=in_range(1, 64, kind=int), default=6, help="scenes to show (default 6)")
     gallery.add_argument("--seed", type=non_negative_int, default=0, help="dataset seed (default 0)")
     gallery.set_defaults(func=_run_gallery)

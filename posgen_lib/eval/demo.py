@@ -36,7 +36,7 @@ from ..data.transforms import to_semantics
 from ..models.registry import build_generator, pretrained
 from ..rendering.render import render
 from ..errors import UserError
-from ..records import atomic_write_text, check_output
+from ..records import atomic_write_text, check_output, save_figure
 from ..train import rundir
 from ..train.loop import train
 from ..viz import sample_grid, save_png
@@ -105,7 +105,7 @@ def run_demo(out_dir: str | Path = "outputs/demo", steps: int | None = None, dev
     with torch.no_grad():
         fake = G(sem).cpu()
     save_png(sample_grid(held.label, held.image, [fake], cfg.data.label_set), out / "samples.png")
-    resolution_figure(G, pretrained("synthetic_anyres", dev), cfg, 0, dev).savefig(out / "renders.png", dpi=150)
+    save_figure(resolution_figure(G, pretrained("synthetic_anyres", dev), cfg, 0, dev), out / "renders.png", dpi=150)
     shutil.copy(out / "train" / "loss_curve.png", out / "loss_curve.png")
 
     torch.manual_seed(cfg.train.seed)

@@ -16,6 +16,7 @@ from PIL import Image
 
 from ..data.labels import colorize
 from ..data.synthetic import SyntheticStreets
+from ..records import save_figure
 from .images import as_rgb
 
 
@@ -35,8 +36,7 @@ def plot_losses(rows: list[dict], path: str | Path | None = None, title: str = "
     fig.suptitle(title)
     fig.tight_layout()
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=110)
+        save_figure(fig, path, dpi=110)
     return fig
 
 
@@ -81,8 +81,6 @@ def save_gallery(path, n: int = 6, seed: int = 0) -> Path:
     """Write a PNG: n rows of (colourised label | photo) at 64x128, then photos of one scene at 1x and 4x."""
     if n < 1:
         raise ValueError(f"n={n}: the gallery needs at least one scene")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     dataset = SyntheticStreets(size=(64, 128), length=n, seed=seed)
     figure = Figure(figsize=(8, 2.1 * (n + 1)))
     FigureCanvasAgg(figure)
@@ -101,8 +99,7 @@ def save_gallery(path, n: int = 6, seed: int = 0) -> Path:
     for ax in axes.ravel():
         ax.set_axis_off()
     figure.tight_layout()
-    figure.savefig(path, dpi=150)
-    return path
+    return save_figure(figure, path, dpi=150)
 
 
 def true_size_figure(image: np.ndarray, title: str, dpi: int = 80) -> Figure:
