@@ -92,9 +92,9 @@ def test_spade_features_resampled_is_the_forward_at_1x_and_bands_exactly(tiny):
     cfg, sem, _ = tiny
     B = pg.SPADEGenerator(cfg).eval()
     with torch.no_grad():
-        torch.testing.assert_close(_features_bilinear(B, sem, (32, 64), None, None), B(sem), atol=1e-5, rtol=0)
-        whole = _features_bilinear(B, sem, (70, 141), None, None, max_chunk_pixels=10**9)
-        banded = _features_bilinear(B, sem, (70, 141), None, None, max_chunk_pixels=500)
+        torch.testing.assert_close(_features_bilinear(B, sem, (32, 64), None, None, None), B(sem), atol=1e-5, rtol=0)
+        whole = _features_bilinear(B, sem, (70, 141), None, None, None, max_chunk_pixels=10**9)
+        banded = _features_bilinear(B, sem, (70, 141), None, None, None, max_chunk_pixels=500)
     torch.testing.assert_close(banded, whole, atol=1e-6, rtol=0)
 
 
@@ -103,5 +103,5 @@ def test_trunk_methods_at_sizes_the_trunk_refuses(tiny):
     B = pg.SPADEGenerator(cfg).eval()
     sem = pg.data.to_semantics(torch.full((1, 32, 64), 7), None, "synthetic")
     with torch.no_grad():
-        assert torch.equal(_trunk_on(B, sem, (106, 211), None), B(F.interpolate(sem, size=(106, 211))))  # 3.3x
-        assert torch.equal(_trunk_on(B, sem, (64, 128), None), B(F.interpolate(sem, size=(64, 128))))
+        assert torch.equal(_trunk_on(B, sem, (106, 211), None, None), B(F.interpolate(sem, size=(106, 211))))  # 3.3x
+        assert torch.equal(_trunk_on(B, sem, (64, 128), None, None), B(F.interpolate(sem, size=(64, 128))))

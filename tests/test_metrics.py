@@ -298,3 +298,30 @@ def test_a_pattern_that_moves_from_image_to_image_is_caught_only_phase_blind():
     assert caught["spectral_peak_x"].mean() == pytest.approx(1.0, rel=0.05)
     assert caught["spectral_peak_period_x"].median() == pytest.approx(4.0, rel=0.02)
     assert caught["spectral_peak_y"].mean() < 0.2
+
+
+def test_evaluate_renders_each_held_out_scene_with_its_own_noise_seed():
+    """A noise map shared by every scene would be a pattern at the same place in every image."""
+    import posgen_lib as pg
+    from posgen_lib.eval.evaluate import evaluate
+    from posgen_lib.eval.scenes import held_out_scenes_at
+    from posgen_lib.models.interface import Generator, noise_seeds
+
+    class StripesFromNoise(Generator):  # vertical stripes drawn from each image's noise seed, nothing else
+        kind = "stripes from noise"
+
+        def __init__(self, cfg):
+            super().__init__()
+            self.cfg = cfg
+
+        def forward(self, sem, z=None, noise_seed=None):
+            columns = [torch.rand(sem.shape[-1], generator=torch.Generator().manual_seed(int(s)))
+                       for s in noise_seeds(noise_seed, len(sem))]
+            return (torch.stack(columns) * 0.2 - 0.1)[:, None, None, :].expand(-1, 3, sem.shape[-2], -1)
+
+    cfg = pg.preset("synthetic")
+    G = StripesFromNoise(cfg.model)
+    row, = evaluate({"G": G}, [("G", "bicubic")], held_out_scenes_at(cfg, 16), (1.0,), cfg, segfd=False,
+                    inception=False, progress=False)
+    one_sample = fixed_pattern(G(torch.zeros(1, 1, 64, 128), noise_seed=0)[0])["pattern_x"]
+    assert one_sample > 3 and row["pattern_x"] < one_sample / 2  # 16 independent samples average out

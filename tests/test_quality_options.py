@@ -69,6 +69,23 @@ def test_noise_inputs_are_deterministic_per_seed_and_fresh_while_training():
                                               for s, blk in zip(G.noise_strength, G.blocks()))
 
 
+def test_one_noise_seed_per_image_renders_each_image_as_if_alone():
+    cfg = tiny(noise=True)
+    G = pg.PosGenGenerator(cfg.model).eval()
+    for strength in G.noise_strength:
+        torch.nn.init.constant_(strength, 0.5)
+    sem = semantics(cfg, batch=1).repeat(2, 1, 1, 1)  # one scene twice
+    with torch.no_grad():
+        both = G(sem, noise_seed=[4, 9])
+        close = lambda a, b: torch.allclose(a, b, atol=1e-5)  # noqa: E731  (batched arithmetic, same values)
+        assert close(both[:1], G(sem[:1], noise_seed=4)) and close(both[1:], G(sem[:1], noise_seed=9))
+        assert not torch.allclose(both[0], both[1])  # the same scene, two samples: no map shared by the set
+        assert torch.equal(G(sem, noise_seed=torch.tensor([4, 4])), G(sem, noise_seed=4))
+        assert close(pg.render(G, sem, scale=2, noise_seed=[4, 9])[1:], pg.render(G, sem[:1], scale=2, noise_seed=9))
+    with pytest.raises(ValueError, match="one seed per image"):
+        G(sem, noise_seed=[1, 2, 3])
+
+
 def test_noise_starts_silent_and_is_refused_where_there_is_no_trunk():
     cfg = tiny(noise=True)
     G, plain = pg.PosGenGenerator(cfg.model).eval(), tiny()

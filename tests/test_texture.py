@@ -84,6 +84,16 @@ def test_textured_pixels_are_independent_and_windows_repeat_the_full_render():
     assert torch.allclose(window, full[:, :, 40:, 70:], atol=1e-4)
 
 
+def test_each_image_of_a_batch_can_have_its_own_texture_seed():
+    G, cfg = textured()
+    sem, hr = semantics(cfg).repeat(2, 1, 1, 1), semantics(cfg, 4).repeat(2, 1, 1, 1)  # one scene twice
+    with torch.no_grad():
+        both = pg.render(G, sem, scale=4, labels=hr, texture=1, noise_seed=[3, 7])
+        alone = [pg.render(G, sem[:1], scale=4, labels=hr[:1], texture=1, noise_seed=s) for s in (3, 7)]
+    assert torch.allclose(both[:1], alone[0], atol=1e-6) and torch.allclose(both[1:], alone[1], atol=1e-6)
+    assert not torch.allclose(both[0], both[1])
+
+
 def test_the_discriminator_trains_the_texture_and_l1_trains_the_base():
     G, cfg = textured()
     G.train()

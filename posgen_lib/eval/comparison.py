@@ -146,7 +146,7 @@ def comparison_figure(generators: dict, runs: list[tuple[str, str]], cfg, scenes
     size = tuple(scenes_hr.label.shape[-2:])
     images = {"ground truth": to_uint8(scenes_hr.image[index])}
     for key, method in runs:
-        images[run_title(key, method)] = to_uint8(generate(generators[key], method, sem, size, sem_hr)[0])
+        images[run_title(key, method)] = to_uint8(generate(generators[key], method, sem, size, sem_hr, [index])[0])
     crop = min(crop * max(1, size[0] // 256), size[0])  # the same field of view at 8x as at 4x
     boxes = crop_boxes(scenes_hr.label[index], scenes_hr.instance[index], scenes_hr.image[index], crop, label_set)
 
@@ -231,8 +231,10 @@ def spectrum_figure(generators: dict, name: str, cfg, scenes_at, scales, path: s
         size = tuple(truth.label.shape[-2:])
         sem_hr = to_semantics(truth.label, truth.instance, label_set, use_instance).to(device)
         curves = {"ground truth": truth.image}
-        curves["PosGen coordinates"] = generate(generators["PosGen"], "coordinates", sem, size, None).cpu()
-        curves[f"{name} coordinates_hr"] = generate(generators[name], "coordinates_hr", sem, size, sem_hr).cpu()
+        seeds = torch.arange(len(sem))  # scene i: noise seed i, as in evaluate
+        curves["PosGen coordinates"] = generate(generators["PosGen"], "coordinates", sem, size, None, seeds).cpu()
+        curves[f"{name} coordinates_hr"] = generate(generators[name], "coordinates_hr", sem, size, sem_hr,
+                                                    seeds).cpu()
         for label, images in curves.items():
             spectrum = power_spectrum(images)[0, 1:size[1] // 2 + 1]
             ax.semilogy(torch.arange(1, len(spectrum) + 1) / size[1], spectrum, label=label, lw=1)

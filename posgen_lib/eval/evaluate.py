@@ -15,7 +15,10 @@ held-out scenes are compared with:
 Methods come from the one registry, :data:`posgen_lib.rendering.METHODS`; those
 that need the label map at the output size get the ground-truth labels of the
 synthetic streets. At 1x every method of a generator is its plain output, so
-it is scored once.
+it is scored once. Held-out scene i is rendered with noise seed i
+(:func:`~posgen_lib.models.interface.noise_seeds`): a generator with noise
+inputs or a texture branch is scored on independent samples, as it trained,
+and the same scene always gets the same noise.
 """
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from tqdm.auto import tqdm
 
 from ..config import budget
 from ..data.transforms import to_semantics
+from ..models.interface import NoiseSeed
 from ..rendering.methods import METHODS, check_method, upscale
 from .fid import DistributionScores, InceptionFeatures, SegmenterFeatures
 from .perception import (PATCH, PatchKID, band_psnr_curve, boundary_counts, boundary_fscore, crop_positions,
@@ -47,11 +51,13 @@ METRICS = ("miou", "pixel_accuracy", "boundary_f", "segfd", "fid", "kid", "patch
 
 
 @torch.no_grad()
-def generate(G, method: str, sem: torch.Tensor, size: tuple[int, int], sem_hr: torch.Tensor | None):
-    """Images (B, 3, H, W) of ``G`` at ``size`` by ``method`` from 1x semantics ``sem`` (and ``sem_hr``)."""
+def generate(G, method: str, sem: torch.Tensor, size: tuple[int, int], sem_hr: torch.Tensor | None,
+             noise_seed: NoiseSeed = None):
+    """Images (B, 3, H, W) of ``G`` at ``size`` by ``method`` from 1x semantics ``sem`` (and ``sem_hr``), with
+    ``noise_seed`` (one seed, or one per image: :func:`~posgen_lib.models.interface.noise_seeds`)."""
     if tuple(sem.shape[-2:]) == tuple(size):
-        return G(sem)
-    return upscale(G, sem, size=size, method=method, labels=sem_hr)
+        return G(sem, None, noise_seed)
+    return upscale(G, sem, size=size, method=method, labels=sem_hr, noise_seed=noise_seed)
 
 
 def check_runs(generators: dict, runs: list[tuple[str, str]], hr_labels: bool) -> None:
@@ -170,12 +176,13 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
                 if METHODS[method].needs_hr_labels:
                     sem_hr = to_semantics(truth.label[part], truth.instance[part], label_set,
                                           use_instance).to(device)
-                fake = generate(G, method, sem, size, sem_hr).float()
+                seeds = torch.arange(part.start, part.start + len(sem))  # held-out scene i: noise seed i
+                fake = generate(G, method, sem, size, sem_hr, seeds).float()
                 for d in dists.values():
                     d.add_fake(fake)
                 if patches is not None:
                     patches.add(fake, start)
-                one_x = G(sem) if scale != 1 and ground_truth else None
+                one_x = G(sem, None, seeds) if scale != 1 and ground_truth else None
                 scores.add(fake, truth.image[part], truth.label[part], band[part], one_x, segmenter, device, scale)
             row = {"generator": key, "method": method if scale != 1 else "1x", "scale": scale,
                    "images": len(truth.image), **scores.row(real_mean)}
@@ -230,7 +237,8 @@ def scorecard(models: dict, cfg, count: int, scales=(1.0, 4.0), device="cpu", se
     for name, G in models.items():
         card = {f"{r['scale']:g}x": {k: round(r[k], 4) for k in CARD_METRICS if k in r}
                 for r in rows if r["generator"] == name}
-        card["class_color_error_1x"] = round(class_color_error(G(sem).cpu(), base.image, base.label), 4)
+        fake = G(sem, None, torch.arange(len(sem))).cpu()  # scene i: noise seed i, as in evaluate
+        card["class_color_error_1x"] = round(class_color_error(fake, base.image, base.label), 4)
         card["images"] = len(base.image)  # what was scored (count may exceed the split)
         cards[name] = card
     return cards

@@ -293,7 +293,8 @@ def scored(generators: dict, facts: dict, seed: int, scales, runs, exp, cfg, cac
     trained models its runs use (so a pass is not scored again when other arms join the experiment)."""
     used = {arm_of(key) for key, _ in runs}
     key = {"models": sorted(f["folder"] for (name, s), f in facts.items() if s == seed and name in used),
-           "scales": list(scales), "runs": runs, "count": exp.count, "inception": exp.inception, "version": 2}
+           "scales": list(scales), "runs": runs, "count": exp.count, "inception": exp.inception,
+           "version": 3}  # 3: held-out scene i rendered with noise seed i
     path = cache / "scores" / (hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12] + ".json")
     if path.is_file():
         return json.loads(path.read_text())

@@ -149,7 +149,7 @@ def run_recipes(out: str | Path = "docs/training.md", cache: str | Path = "outpu
     train_runs([(cfg, name) for _, cfg, name in by_seed], cache, device, jobs, progress)
     scores: dict[str, list[dict]] = {}
     first_seed: dict[str, torch.nn.Module] = {}
-    protocol = {"scenes": count, "inception": inception, "scale": 1.0}
+    protocol = {"scenes": count, "inception": inception, "scale": 1.0, "noise seeds": "scene index"}
     for arm, cfg, name in runs:
         G, folder, _ = cached_run(cfg, cache, name, device, progress)
         scores.setdefault(arm.name, []).append(
@@ -213,8 +213,9 @@ def arm_figure(models: dict, cfg, scenes, path: str | Path, device="cpu", shown:
     size = tuple(scenes.label.shape[-2:])
     images = {"photo": scenes.image}  # each (N, 3, H, W) in [-1, 1]
     for name, G in models.items():
-        images[name] = torch.cat([generate(G, native_method(G), sem[s:s + 16].to(device), size, None).float().cpu()
-                                  for s in range(0, len(sem), 16)])
+        images[name] = torch.cat([generate(G, native_method(G), sem[s:s + 16].to(device), size, None,
+                                           torch.arange(s, min(s + 16, len(sem)))).float().cpu()
+                                  for s in range(0, len(sem), 16)])  # scene i: noise seed i, as in evaluate
     first = pick_scene(scenes, label_set)
     boxes = crop_boxes(scenes.label[first], scenes.instance[first], scenes.image[first], crop, label_set)
     scene_rows = [(first + i) % len(sem) for i in range(min(shown, len(sem)))]

@@ -66,7 +66,7 @@ from ..config import ModelConfig
 from ..grid import label_positions, sample_at
 from .fourier import LearnedFourierFeatures
 from .generator import SPADETrunk
-from .interface import PixelQuery, features_at, label_grid_query
+from .interface import NoiseSeed, PixelQuery, features_at, label_grid_query, noise_seeds
 from .pixel_head import PixelHead
 from .spade import init_weights
 from .texture import TextureHead, value_noise
@@ -191,7 +191,8 @@ class AnyResGenerator(SPADETrunk):
         if not self.textured:
             return base, None
         position = _per_pixel(label_positions(coords, tuple(feat.shape[-2:])), b) / spacing  # (B, r, W, 2): pixels
-        noise = value_noise(position, query.noise_seed or 0, self.cfg.anyres_noise_octaves)  # (B, r, W, octaves)
+        seeds = noise_seeds(query.noise_seed, b).to(position.device).view(b, 1, 1)  # (B, 1, 1)
+        noise = value_noise(position, seeds, self.cfg.anyres_noise_octaves)  # (B, r, W, octaves)
         return base, self.texture.forward_pixels(noise, semantics).permute(0, 3, 1, 2)
 
     def decode(self, feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:
@@ -202,7 +203,7 @@ class AnyResGenerator(SPADETrunk):
         return torch.tanh(base + amount * texture)
 
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                noise_seed: int | None = None) -> torch.Tensor:
+                noise_seed: NoiseSeed = None) -> torch.Tensor:
         """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) at the labels' size (spacing 1, the labels there)."""
         feat = self.features(seg, z, noise_seed)
         return self.decode(feat, label_grid_query(feat, seg))

@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config import ModelConfig
-from .interface import Generator, PixelQuery, features_at, label_grid_query
+from .interface import Generator, NoiseSeed, PixelQuery, features_at, label_grid_query, noise_seeds
 from .pixel_head import PixelHead
 from .spade import SPADEResnetBlock, init_weights
 
@@ -80,15 +80,16 @@ class SPADETrunk(Generator):
         names = ["head_0", "G_middle_0", "G_middle_1", "up_0", "up_1", "up_2", "up_3"]
         return [getattr(self, n) for n in names + ["up_4"] * (self.cfg.num_upsampling_layers == "most")]
 
-    def noise_source(self, noise_seed: int | None) -> torch.Generator | None:
-        """Where the noise maps come from: fresh draws of torch's global generator while training without a
-        seed (a new sample every step), else a generator seeded with ``noise_seed`` (0 by default), so a
-        render is deterministic and every image of the batch gets the same maps."""
+    def noise_source(self, noise_seed: NoiseSeed, batch: int) -> list[torch.Generator] | None:
+        """Where each image's noise maps come from: fresh draws of torch's global generator while training
+        without a seed (a new sample every step), else one generator per image seeded with its seed
+        (:func:`~posgen_lib.models.interface.noise_seeds`; 0 by default), so a render is deterministic and an
+        image's maps are the same whatever batch it is in."""
         if self.training and noise_seed is None:
             return None
-        return torch.Generator().manual_seed(0 if noise_seed is None else int(noise_seed))
+        return [torch.Generator().manual_seed(int(seed)) for seed in noise_seeds(noise_seed, batch)]
 
-    def add_noise(self, x: torch.Tensor, index: int, source: torch.Generator | None) -> torch.Tensor:
+    def add_noise(self, x: torch.Tensor, index: int, source: list[torch.Generator] | None) -> torch.Tensor:
         """StyleGAN's noise input (Karras et al. 2019, Sec. 2, "B" in Fig. 1): x + s_c * n with one noise
         value n per pixel, shared by all channels and scaled per channel c by the learned s_c."""
         if not self.cfg.noise:
@@ -97,11 +98,11 @@ class SPADETrunk(Generator):
         if source is None:
             n = torch.randn(b, 1, h, w, device=x.device, dtype=x.dtype)
         else:
-            n = torch.randn(1, 1, h, w, generator=source).to(x.device, x.dtype).expand(b, -1, -1, -1)
+            n = torch.cat([torch.randn(1, 1, h, w, generator=g) for g in source]).to(x.device, x.dtype)  # (B, 1, h, w)
         return x + self.noise_strength[index] * n
 
     def features(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                 noise_seed: int | None = None) -> torch.Tensor:
+                 noise_seed: NoiseSeed = None) -> torch.Tensor:
         """Trunk feature f: seg (B, semantic_nc, H, W) -> (B, trunk_channels, H, W).
 
         With ``cfg.noise`` every block's output gets per-pixel noise (:meth:`add_noise`);
@@ -122,7 +123,7 @@ class SPADETrunk(Generator):
             x = self.fc(F.interpolate(seg, size=(sh, sw), mode="nearest"))  # (B, 16ngf, sh, sw)
 
         up = lambda x: F.interpolate(x, size=next(sizes), mode="nearest")  # noqa: E731  SPADE's 2x "up"
-        source = self.noise_source(noise_seed)
+        source = self.noise_source(noise_seed, seg.shape[0])
         for i, block in enumerate(self.blocks()):
             if i > 0 and (block is not self.G_middle_1 or cfg.num_upsampling_layers in ("more", "most")):
                 x = up(x)  # every block but head_0 starts with an "up"; G_middle_1 only with "more"/"most"
@@ -142,7 +143,7 @@ class SPADEGenerator(SPADETrunk):
         init_weights(self, cfg.init_type, cfg.init_gain)
 
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                noise_seed: int | None = None) -> torch.Tensor:
+                noise_seed: NoiseSeed = None) -> torch.Tensor:
         """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) in [-1, 1]."""
         return torch.tanh(self.conv_img(self.features(seg, z, noise_seed)))
 
@@ -164,7 +165,7 @@ class PosGenGenerator(SPADETrunk):
         return self.pixel_head(features_at(feat, query), query.coords)
 
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                noise_seed: int | None = None) -> torch.Tensor:
+                noise_seed: NoiseSeed = None) -> torch.Tensor:
         """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) in [-1, 1], at the labels' size.
 
         Other sizes, windows and chunked rendering: :func:`posgen_lib.rendering.render`.

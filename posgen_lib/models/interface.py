@@ -37,6 +37,7 @@ interface*): ``any_size``, ``reads_labels`` and ``conv_output`` (its image is a
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -45,6 +46,24 @@ from torch import nn
 
 from ..config import ModelConfig
 from ..grid import coordinate_grid, sample_at
+
+
+NoiseSeed = int | Sequence[int] | torch.Tensor | None  # see noise_seeds
+
+
+def noise_seeds(noise_seed: NoiseSeed, batch: int) -> torch.Tensor:
+    """(B,) int64: the noise seed of each image of a batch of ``batch``. ``None`` (0) or an int gives every
+    image the same seed, hence the same noise; a sequence or 1-D tensor of ``batch`` ints gives one seed per
+    image, so that a set of scenes is rendered with independent noise, as in training (a noise map shared by
+    every image would itself be a pattern at the same place in every image), and an image's noise does not
+    depend on the batch it is rendered in."""
+    if noise_seed is None or isinstance(noise_seed, int):
+        return torch.full((batch,), int(noise_seed or 0), dtype=torch.int64)
+    seeds = torch.as_tensor(noise_seed).to("cpu", torch.int64)
+    if seeds.dim() != 1 or len(seeds) != batch:
+        raise ValueError(f"noise_seed: give one int, or one seed per image ({batch}), not shape "
+                         f"{tuple(seeds.shape)}")
+    return seeds
 
 
 @dataclass
@@ -65,7 +84,7 @@ class PixelQuery:
     label_rows: slice | None = None
     semantics: torch.Tensor | None = None
     texture: float | None = None  # amplitude of a texture branch, in [0, 1] (None: the model's default)
-    noise_seed: int | None = None  # the seed of a texture branch's noise (None: 0)
+    noise_seed: NoiseSeed = None  # the seed(s) of a texture branch's noise (:func:`noise_seeds`)
 
 
 class Generator(nn.Module):
@@ -80,9 +99,10 @@ class Generator(nn.Module):
     cfg: ModelConfig
 
     def features(self, sem: torch.Tensor, z: torch.Tensor | None = None,
-                 noise_seed: int | None = None) -> torch.Tensor:
+                 noise_seed: NoiseSeed = None) -> torch.Tensor:
         """(B, semantic_nc, h, w) semantics -> (B, C, h, w) features at the labels' resolution. A generator
-        with noise inputs (``cfg.noise``) draws them from ``noise_seed`` (random while training without one)."""
+        with noise inputs (``cfg.noise``) draws them from ``noise_seed``, one seed or one per image
+        (:func:`noise_seeds`; random while training without one)."""
         raise NotImplementedError
 
     def decode(self, feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:
@@ -95,7 +115,7 @@ class Generator(nn.Module):
         raise TypeError(f"the {self.kind} generator has no texture branch")
 
     def forward(self, sem: torch.Tensor, z: torch.Tensor | None = None,
-                noise_seed: int | None = None) -> torch.Tensor:
+                noise_seed: NoiseSeed = None) -> torch.Tensor:
         """(B, semantic_nc, h, w) -> image (B, 3, h, w) in [-1, 1] at the labels' size."""
         raise NotImplementedError
 

@@ -42,7 +42,7 @@ from torch import nn
 
 from ..config import ModelConfig
 from .fourier import LearnedFourierFeatures
-from .interface import Generator, PixelQuery, features_at, label_grid_query
+from .interface import Generator, NoiseSeed, PixelQuery, features_at, label_grid_query
 
 
 class ContextNet(nn.Module):
@@ -130,7 +130,7 @@ class PixelwiseGenerator(Generator):
                                             cfg.head_coord_scale)
 
     def features(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                 noise_seed: int | None = None) -> torch.Tensor:
+                 noise_seed: NoiseSeed = None) -> torch.Tensor:
         """Per-pixel embedding e: seg (B, semantic_nc, H, W) -> (B, pixelwise_embed, H, W).
 
         ``z`` must be None (no VAE); there are no noise inputs (``cfg.noise`` is refused for this
@@ -148,7 +148,7 @@ class PixelwiseGenerator(Generator):
         return self.pixel_head(features_at(feat, query), query.coords)
 
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,
-                noise_seed: int | None = None) -> torch.Tensor:
+                noise_seed: NoiseSeed = None) -> torch.Tensor:
         """seg (B, semantic_nc, H, W) -> image (B, 3, H, W) in [-1, 1]; other sizes: ``pg.render``."""
         feat = self.features(seg, z)
         return self.decode(feat, label_grid_query(feat))

@@ -49,14 +49,17 @@ def _mix(h: torch.Tensor) -> torch.Tensor:
     return h ^ (h >> 16)
 
 
-def lattice_values(ix: torch.Tensor, iy: torch.Tensor, seed: int, octave: int) -> torch.Tensor:
-    """Uniform values in [-1, 1] at integer lattice points (ix, iy) of an octave, fixed by the seed."""
-    h = _mix(_mix(ix) ^ _mix(iy + 0x9E3779B) ^ _mix(torch.full_like(ix, seed * 64 + octave)))
+def lattice_values(ix: torch.Tensor, iy: torch.Tensor, seed: int | torch.Tensor, octave: int) -> torch.Tensor:
+    """Uniform values in [-1, 1] at integer lattice points (ix, iy) of an octave, fixed by the seed (an int,
+    or int64 seeds that broadcast against ``ix``, e.g. (B, 1, 1) for one per image)."""
+    salt = _mix(torch.as_tensor(seed, dtype=torch.int64, device=ix.device) * 64 + octave)
+    h = _mix(_mix(ix) ^ _mix(iy + 0x9E3779B) ^ salt)
     return h.double() / MASK * 2 - 1
 
 
-def value_noise(position: torch.Tensor, seed: int, octaves: int) -> torch.Tensor:
-    """Noise (..., octaves) at positions (..., 2) in output pixels (x, y), octave k with cells of 2^k pixels."""
+def value_noise(position: torch.Tensor, seed: int | torch.Tensor, octaves: int) -> torch.Tensor:
+    """Noise (..., octaves) at positions (..., 2) in output pixels (x, y), octave k with cells of 2^k pixels;
+    ``seed`` as in :func:`lattice_values` (broadcast against ``position[..., 0]``)."""
     out = []
     for k in range(octaves):
         p = position.double() / 2**k

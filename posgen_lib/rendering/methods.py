@@ -41,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ..models.interface import Generator
+from ..models.interface import Generator, NoiseSeed
 from .guided import joint_bilateral_upsample, label_channels
 from .render import bands, check_output_pixels, check_semantics, output_size, render
 from ..grid import coordinate_grid, sample_at
@@ -51,7 +51,7 @@ from ..grid import coordinate_grid, sample_at
 class UpscaleMethod:
     name: str
     title: str
-    run: Callable  # (G, sem, size, labels, z) -> (B, 3, H, W)
+    run: Callable  # (G, sem, size, labels, z, noise_seed) -> (B, 3, H, W)
     needs_hr_labels: bool = False
     requires: str = ""  # a Generator flag ("any_size", "reads_labels", "conv_output"), or "" (any generator)
 
@@ -63,8 +63,8 @@ class UpscaleMethod:
         return "high-resolution labels" if self.needs_hr_labels else "1x labels"
 
 
-def _bicubic(G, sem, size, labels, z):
-    return F.interpolate(G(sem, z), size=size, mode="bicubic", align_corners=True).clamp(-1, 1)
+def _bicubic(G, sem, size, labels, z, noise_seed):
+    return F.interpolate(G(sem, z, noise_seed), size=size, mode="bicubic", align_corners=True).clamp(-1, 1)
 
 
 def lanczos_resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
@@ -79,34 +79,35 @@ def lanczos_resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return torch.from_numpy(out).to(image.device, image.dtype).clamp(-1, 1)
 
 
-def _lanczos(G, sem, size, labels, z):
-    return lanczos_resize(G(sem, z), size)
+def _lanczos(G, sem, size, labels, z, noise_seed):
+    return lanczos_resize(G(sem, z, noise_seed), size)
 
 
-def _joint_bilateral(G, sem, size, labels, z):
-    return joint_bilateral_upsample(G(sem, z), label_channels(G.cfg, sem), label_channels(G.cfg, labels))
+def _joint_bilateral(G, sem, size, labels, z, noise_seed):
+    return joint_bilateral_upsample(G(sem, z, noise_seed), label_channels(G.cfg, sem),
+                                    label_channels(G.cfg, labels))
 
 
-def _trunk_on(G, sem_at_size, size, z):
+def _trunk_on(G, sem_at_size, size, z, noise_seed):
     """G on the semantics resized (nearest) to ``size``: its trunk runs at the output size."""
-    return G(F.interpolate(sem_at_size, size=size, mode="nearest"), z)
+    return G(F.interpolate(sem_at_size, size=size, mode="nearest"), z, noise_seed)
 
 
-def _trunk_nearest(G, sem, size, labels, z):
-    return _trunk_on(G, sem, size, z)
+def _trunk_nearest(G, sem, size, labels, z, noise_seed):
+    return _trunk_on(G, sem, size, z, noise_seed)
 
 
-def _trunk_hr(G, sem, size, labels, z):
-    return _trunk_on(G, labels, size, z)
+def _trunk_hr(G, sem, size, labels, z, noise_seed):
+    return _trunk_on(G, labels, size, z, noise_seed)
 
 
-def _features_bilinear(G, sem, size, labels, z, max_chunk_pixels: int = 1 << 13):
+def _features_bilinear(G, sem, size, labels, z, noise_seed, max_chunk_pixels: int = 1 << 13):
     """SPADE's trunk features sampled bilinearly at the output pixels, then its own 3x3 conv + tanh.
 
     Banded like :func:`~.render.render`: each band samples one extra row above
     and below, so the 3x3 conv sees the same neighbours as on the whole map.
     """
-    feat = G.features(sem, z)  # (B, C, h, w)
+    feat = G.features(sem, z, noise_seed)  # (B, C, h, w)
     height, width = size
     out = torch.empty(feat.shape[0], 3, height, width, device=feat.device, dtype=feat.dtype)
     for rows in bands(height, width, feat.shape[0], max_chunk_pixels):
@@ -117,12 +118,12 @@ def _features_bilinear(G, sem, size, labels, z, max_chunk_pixels: int = 1 << 13)
     return out
 
 
-def _coordinates(G, sem, size, labels, z):
-    return render(G, sem, size=size, z=z)
+def _coordinates(G, sem, size, labels, z, noise_seed):
+    return render(G, sem, size=size, z=z, noise_seed=noise_seed)
 
 
-def _coordinates_hr(G, sem, size, labels, z):
-    return render(G, sem, size=size, z=z, labels=labels)
+def _coordinates_hr(G, sem, size, labels, z, noise_seed):
+    return render(G, sem, size=size, z=z, labels=labels, noise_seed=noise_seed)
 
 
 METHODS: dict[str, UpscaleMethod] = {m.name: m for m in (
@@ -161,11 +162,11 @@ def check_method(G: Generator, name: str, have_hr_labels: bool) -> UpscaleMethod
 @torch.no_grad()
 def upscale(G: Generator, sem: torch.Tensor, scale: float | None = None, size: tuple[int, int] | None = None,
             method: str = "coordinates", labels: torch.Tensor | None = None,
-            z: torch.Tensor | None = None) -> torch.Tensor:
+            z: torch.Tensor | None = None, noise_seed: NoiseSeed = None) -> torch.Tensor:
     """``G``'s image of ``sem`` (B, S, h, w) at ``scale`` or ``size`` by one method -> (B, 3, H, W) in [-1, 1].
 
     ``labels``: semantics (B, S, H, W) of the same scene at the output size, for
-    the methods that need them.
+    the methods that need them; ``noise_seed``: as in :func:`~.render.render`.
     """
     sem = check_semantics(G, sem)
     height, width = output_size(tuple(sem.shape[-2:]), scale, size)
@@ -174,4 +175,4 @@ def upscale(G: Generator, sem: torch.Tensor, scale: float | None = None, size: t
     if labels is not None and tuple(labels.shape[-2:]) != (height, width) and chosen.needs_hr_labels:
         raise ValueError(f"labels= are {tuple(labels.shape[-2:])}, the output is {(height, width)}: give the "
                          "label map at the output size")
-    return chosen.run(G, sem, (height, width), labels, z)
+    return chosen.run(G, sem, (height, width), labels, z, noise_seed)

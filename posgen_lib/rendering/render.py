@@ -47,7 +47,7 @@ import torch
 from ..data.labels import get_label_set
 from ..data.transforms import instance_edges, to_semantics
 from ..grid import FULL_WINDOW, coordinate_grid, is_scaled_size, output_size, pixel_spacing, sample_at
-from ..models.interface import Generator, PixelQuery, not_any_size
+from ..models.interface import Generator, NoiseSeed, PixelQuery, not_any_size
 
 DEFAULT_CHUNK_PIXELS = 1 << 13  # pixels per band: one 64x128 image; ~13 MB of head activations for the synthetic preset
 MAX_OUTPUT_PIXELS = 1 << 26  # per image: 8192 x 8192, 768 MiB of float32 RGB
@@ -164,7 +164,7 @@ def bands(height: int, width: int, batch: int, max_chunk_pixels: int = DEFAULT_C
 def render(G: Generator, sem: torch.Tensor, scale: float | None = None, size: tuple[int, int] | None = None,
            window=FULL_WINDOW, z: torch.Tensor | None = None, labels: torch.Tensor | LabelMap | None = None,
            max_chunk_pixels: int = DEFAULT_CHUNK_PIXELS,
-           max_output_pixels: int = MAX_OUTPUT_PIXELS, noise_seed: int | None = None,
+           max_output_pixels: int = MAX_OUTPUT_PIXELS, noise_seed: NoiseSeed = None,
            texture: float | None = None) -> torch.Tensor:
     """Render ``G`` on semantics ``sem`` (B, S, h, w) at any size -> (B, 3, H, W) in [-1, 1].
 
@@ -172,8 +172,9 @@ def render(G: Generator, sem: torch.Tensor, scale: float | None = None, size: tu
     ``window`` selects a sub-rectangle; ``labels`` (B, S, H', W') are finer
     semantics (or a :class:`LabelMap`) of the same frame for generators that read them; ``max_chunk_pixels`` bounds the
     band size; requests above ``max_output_pixels`` (per image) are refused.
-    ``noise_seed`` picks the noise maps of a generator with noise inputs (the same
-    seed gives the same image at every size and window; default 0). ``texture``
+    ``noise_seed`` picks the noise of a generator with noise inputs or a texture
+    branch: one seed for the batch, or one per image (the same seed gives the same
+    image at every size and window; default 0). ``texture``
     in [0, 1] is the amplitude of a textured generator's texture (0: its faithful
     base; default: the model's operating point, ``cfg.anyres_texture``).
     """

@@ -225,7 +225,7 @@ class AnyResObjective(Objective):
         t = self.t
         count = extra["patch_label"].shape[1]
         query, patch_sem = self.patch_query(extra, tuple(sem.shape[-2:]))
-        query.noise_seed = int(torch.randint(2**30, ()))  # a new texture sample every step (from the saved RNG)
+        query.noise_seed = torch.randint(2**30, (sem.shape[0],))  # new texture per image and step (saved RNG)
         queries = [query]
         if t.lambda_consistency > 0:
             generator = torch.Generator().manual_seed(int(extra["patch_scale"].sum() * 1e4))
