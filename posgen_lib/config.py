@@ -65,8 +65,9 @@ class ModelConfig:
     # "clade" (one learned scale and bias per class, Tan et al. 2021: a fraction of SPADE's cost).
     modulation: str = "spade"
     # Per-pixel noise added to every trunk block's output, scaled per channel by learned strengths that
-    # start at 0 (StyleGAN's noise inputs); render with noise_seed= for a given sample.
+    # start at noise_init (StyleGAN's noise inputs start at 0); render with noise_seed= for a given sample.
     noise: bool = False
+    noise_init: float = 0.0
     spectral_norm_G: bool = True
     use_vae: bool = False
     z_dim: int = 256
@@ -155,6 +156,9 @@ class ModelConfig:
             raise ValueError(f"anyres_sampling={self.anyres_sampling!r}: choose one of {', '.join(ANYRES_SAMPLING)}")
         if self.modulation not in MODULATIONS:
             raise ValueError(f"modulation={self.modulation!r}: choose one of {', '.join(MODULATIONS)}")
+        if self.noise_init < 0 or (self.noise_init and not self.noise):
+            raise ValueError(f"noise_init={self.noise_init!r}: the noise inputs' starting strength must be >= 0, "
+                             "and needs noise=True (posgen train --noise on)")
         if self.spade_norm not in SPADE_NORMS:
             raise ValueError(f"spade_norm={self.spade_norm!r}: choose one of {SPADE_NORMS}")
         h, w = self.image_size

@@ -99,6 +99,15 @@ def test_noise_starts_silent_and_is_refused_where_there_is_no_trunk():
         pg.models.registry.build_generator(tiny(generator="pixelwise", noise=True).model)
 
 
+def test_noise_can_start_audible():
+    G = pg.PosGenGenerator(tiny(noise=True, noise_init=0.1).model)
+    assert all(torch.equal(s, torch.full_like(s, 0.1)) for s in G.noise_strength)  # not touched by the init
+    with pytest.raises(ValueError, match="needs noise=True"):
+        tiny(noise_init=0.1)
+    with pytest.raises(ValueError, match=">= 0"):
+        tiny(noise=True, noise_init=-1.0)
+
+
 def test_blur_is_a_normalised_low_pass_and_damps_a_checkerboard():
     blur = Blur(2)
     flat = torch.ones(1, 2, 8, 8)

@@ -58,6 +58,8 @@ def add(sub) -> None:
                          help="trunk modulation: spade (default) or clade (a scale and bias per class: cheaper)")
     quality.add_argument("--noise", choices=["on", "off"],
                          help="per-pixel noise inputs in the trunk (StyleGAN), learned strength per channel")
+    quality.add_argument("--noise-init", type=in_range(0, 10), metavar="S",
+                         help="the noise inputs' strength at the start (default 0, as StyleGAN; with --noise on)")
     quality.add_argument("--d-blur", choices=["on", "off"],
                          help="blur before every stride of the patch discriminator (anti-aliasing)")
     quality.add_argument("--objective", choices=["spade", "oasis"],
@@ -109,6 +111,8 @@ def config_from_args(args):
         model.modulation = args.norm
     if args.noise is not None:
         model.noise = args.noise == "on"
+    if args.noise_init is not None:
+        model.noise_init = args.noise_init
     if args.d_blur is not None:
         model.d_blur = args.d_blur == "on"
     if args.objective is not None:

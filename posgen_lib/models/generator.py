@@ -71,9 +71,10 @@ class SPADETrunk(Generator):
         self.up_3 = block(2 * nf, nf)
         if cfg.num_upsampling_layers == "most":
             self.up_4 = block(nf, nf // 2)
-        if cfg.noise:  # one learned strength per channel of each block's output, starting at 0 (no noise)
+        if cfg.noise:  # one learned strength per channel of each block's output, starting at cfg.noise_init
             self.noise_strength = nn.ParameterList(
-                [nn.Parameter(torch.zeros(1, block.conv_1.out_channels, 1, 1)) for block in self.blocks()])
+                [nn.Parameter(torch.full((1, block.conv_1.out_channels, 1, 1), cfg.noise_init))
+                 for block in self.blocks()])
 
     def blocks(self) -> list[SPADEResnetBlock]:
         """The residual blocks in the order they run."""
