@@ -214,14 +214,14 @@ def test_recipe_comparison_writes_its_table_between_markers(tmp_path, capsys):
     assert main(["experiment", "--recipes", str(page), "--cache", str(tmp_path / "cache"), "--quiet"]) == 0
     text = page.read_text()
     assert "prose before" in text and "after" in text and "TABLE BEFORE THE RUN" not in text
-    for arm in ("old recipe", "+ noise inputs", "+ blurred discriminator", "OASIS objective", "CLADE trunk",
-                "noise + blurred discriminator", "the photos themselves"):
+    for arm in ("old recipe", "+ noise inputs", "+ noise inputs, strength 0.1 at start", "+ blurred discriminator",
+                "OASIS objective", "CLADE trunk", "CLADE + noise inputs from 0.1", "the photos themselves"):
         assert f"| {arm} |" in text, arm
     assert "posgen experiment --recipes" in text and "pattern x / y (grey levels)" in text
     assert "its period x / y (px)" in text and "per-image peak x / y" in text
     figure = tmp_path / "img" / "recipes_synthetic.png"
     assert "](img/recipes_synthetic.png)" in text and Image.open(figure).text["Software"] == "posgen"
-    assert len(list((tmp_path / "cache").glob("recipes-synthetic-*/scores.json"))) == 6  # a rerun scores nothing
+    assert len(list((tmp_path / "cache").glob("recipes-synthetic-*/scores.json"))) == 7  # a rerun scores nothing
 
 
 def test_recipe_comparison_refuses_to_replace_a_picture_it_did_not_draw(tmp_path):
