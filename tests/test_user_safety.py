@@ -36,6 +36,12 @@ ENV = {**os.environ, "POSGEN_FAST": "1", "PYTHONPATH": str(ROOT), "OMP_NUM_THREA
 LAUNCHER = [sys.executable, "-c", "import sys, posgen_launcher; sys.exit(posgen_launcher.main())"]
 
 
+def ctrl_c_reaches_it() -> None:
+    """Give a child the default Ctrl-C (a test run started in the background, e.g. with nohup, passes on an
+    ignored SIGINT, and Python then installs no KeyboardInterrupt for it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_cli(argv, capsys) -> tuple[int, str]:
     try:
         code = main([str(a) for a in argv])
@@ -567,7 +573,7 @@ def test_lab_finds_the_repository_from_any_folder(tmp_path, monkeypatch):
 
 def test_ctrl_c_while_posgen_starts_is_one_line(tmp_path):
     started = subprocess.Popen([*LAUNCHER, "train", "--preset", "tiny", "--out", "unused", "--steps", "1"],
-                               cwd=tmp_path, env=ENV, stderr=subprocess.PIPE, text=True)
+                               cwd=tmp_path, env=ENV, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches_it)
     time.sleep(0.3)  # torch is still loading
     started.send_signal(signal.SIGINT)
     err = started.communicate(timeout=120)[1]
@@ -577,7 +583,7 @@ def test_ctrl_c_while_posgen_starts_is_one_line(tmp_path):
 
 def test_ctrl_c_during_training_says_to_resume_with_resume(tmp_path):
     first = subprocess.Popen([*LAUNCHER, *tiny_args(tmp_path / "run", "--steps", 100000)], env=ENV,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches_it)
     deadline = time.time() + 300
     while not (tmp_path / "run" / "log.jsonl").is_file():
         assert first.poll() is None and time.time() < deadline, "training did not start"
