@@ -122,7 +122,8 @@ def equal_time_steps(name: str, arms: list[Arm], data: str | None, cache: Path,
             known[key] = base_steps
             continue
         old = old or config_step(arm_config(name, arms[0], base_steps, 0, data))
-        t_old, t_arm = interleaved(old, config_step(arm_config(name, arm, base_steps, 0, data)), repeats)
+        t_old, t_arm = interleaved(old, config_step(arm_config(name, arm, base_steps, 0, data)), repeats,
+                                   warmup=budget(1, 0))
         known[key] = max(1, round(base_steps * t_old / t_arm))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(known, indent=1))
