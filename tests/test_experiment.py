@@ -224,6 +224,23 @@ def test_recipe_comparison_writes_its_table_between_markers(tmp_path, capsys):
     assert len(list((tmp_path / "cache").glob("recipes-synthetic-*/scores.json"))) == 7  # a rerun scores nothing
 
 
+def test_the_recipe_table_says_which_arms_beat_the_old_recipe_beyond_the_spreads():
+    from posgen_lib.eval.recipes import recipe_table
+
+    def row(miou, segfd, kid):
+        return {"miou": miou, "segfd": segfd, "kid": kid, **{f"{k}_{a}": 1.0 for k in ("pattern", "pattern_period",
+                                                                                         "spectral_peak") for a in "xy"}}
+
+    scores = {"old recipe": [row(0.60, 0.50, 0.30), row(0.62, 0.52, 0.28)],
+              "winner": [row(0.70, 0.30, 0.10), row(0.72, 0.32, 0.12)],  # higher mIoU, lower SegFD and KID
+              "mixed": [row(0.50, 0.51, 0.45), row(0.80, 0.53, 0.47)]}  # mIoU within its spread; worse KID
+    photos = {"miou": 0.735, **row(0, 0, 0)}
+    table = recipe_table(scores, {"old recipe": 2000, "winner": 3000, "mixed": 1800}, photos, 100, "synthetic")
+    lines = {line.split(" | ")[0][2:]: line for line in table.splitlines() if line.startswith("| ")}
+    assert "| + + + |" in lines["winner"] and "| = = - |" in lines["mixed"]
+    assert "| 2000 | 61.0 ± 1.4 | 0.51 ± 0.01 | 290.0 ± 14.1 |  |" in lines["old recipe"]
+
+
 def test_recipe_comparison_refuses_to_replace_a_picture_it_did_not_draw(tmp_path):
     page, picture = tmp_path / "training.md", tmp_path / "img" / "recipes_synthetic.png"
     picture.parent.mkdir()

@@ -44,6 +44,7 @@ from ..records import atomic_write_text, check_figure, save_figure, write_record
 from ..runtime import default_device
 from ..viz import to_uint8
 from .comparison import crop_boxes, pick_scene
+from .report import better
 from .evaluate import evaluate, generate, ground_truth_rows, native_method
 from .runs import cached_run, train_runs
 from .fid import inception_available
@@ -262,21 +263,35 @@ def _mean_sd(values: list[float], scale: float = 1.0, digits: int = 1) -> str:
     return f"{scale * statistics.fmean(values):.{digits}f} ± {scale * sd:.{digits}f}"
 
 
+def _versus(metric: str, rows: list[dict], old: list[dict]) -> str:
+    """"+", "-" or "=": ``rows`` against the ``old`` recipe's on ``metric``, by more than the spreads
+    (:func:`~posgen_lib.eval.report.better`); "?" where a score is missing."""
+    def mean_sd(values: list) -> tuple[float, float]:
+        return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+    mine, theirs = [r.get(metric) for r in rows], [r.get(metric) for r in old]
+    if None in mine or None in theirs:
+        return "?"
+    return {1: "+", 0: "=", -1: "-"}[better(metric, mean_sd(mine), mean_sd(theirs))]
+
+
 def recipe_table(scores: dict, steps: dict, photos: dict, count: int, preset_name: str) -> str:
     """Markdown: one row per arm, mean ± sd over its seeds, and the photos' own row."""
-    lines = ["| arm (equal wall-clock budget) | steps | mIoU % | SegFD | KID x1e3 | pattern x / y (grey levels) "
-             "| its period x / y (px) | per-image peak x / y (grey levels) | seeds |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = ["| arm (equal wall-clock budget) | steps | mIoU % | SegFD | KID x1e3 | vs old: mIoU, SegFD, KID "
+             "| pattern x / y (grey levels) | its period x / y (px) | per-image peak x / y (grey levels) | seeds |",
+             "| --- | ---: | ---: | ---: | ---: | :---: | ---: | ---: | ---: | ---: |"]
+    old = next(iter(scores.values()))  # the first arm is the old recipe
 
     def pair(rows: list[dict], key: str, digits: int) -> str:
         return " / ".join(_mean_sd([r.get(f"{key}_{axis}") for r in rows], 1, digits) for axis in "xy")
 
     for name, rows in scores.items():
         get = lambda key: [r.get(key) for r in rows]  # noqa: E731
+        verdict = " ".join(_versus(metric, rows, old) for metric in ("miou", "segfd", "kid")) if rows is not old else ""
         lines.append(f"| {name} | {steps[name]} | {_mean_sd(get('miou'), 100)} | {_mean_sd(get('segfd'), 1, 2)} | "
-                     f"{_mean_sd(get('kid'), 1000)} | {pair(rows, 'pattern', 2)} | {pair(rows, 'pattern_period', 1)} "
-                     f"| {pair(rows, 'spectral_peak', 2)} | {len(rows)} |")
-    lines.append(f"| the photos themselves | | {100 * photos['miou']:.1f} | | | {photos['pattern_x']:.2f} / "
+                     f"{_mean_sd(get('kid'), 1000)} | {verdict} | {pair(rows, 'pattern', 2)} | "
+                     f"{pair(rows, 'pattern_period', 1)} | {pair(rows, 'spectral_peak', 2)} | {len(rows)} |")
+    lines.append(f"| the photos themselves | | {100 * photos['miou']:.1f} | | | | {photos['pattern_x']:.2f} / "
                  f"{photos['pattern_y']:.2f} | {photos['pattern_period_x']:.1f} / {photos['pattern_period_y']:.1f} "
                  f"| {photos['spectral_peak_x']:.2f} / {photos['spectral_peak_y']:.2f} | |")
     where = "synthetic test scenes" if preset_name == "synthetic" else "CamVid val photos"
@@ -285,5 +300,7 @@ def recipe_table(scores: dict, steps: dict, photos: dict, count: int, preset_nam
                  "fine sinusoid (period 2 to 8 pixels) of the mean image over the set, across x and across y, and "
                  "its period; it is at the same pixels in every image. Per-image peak: the same sinusoid's "
                  "amplitude found in each image's own spectrum whatever its phase, averaged over the images (a "
-                 "pattern that moves with the content is seen here and not in the mean).")
+                 "pattern that moves with the content is seen here and not in the mean). vs old: + better than the "
+                 "old recipe by more than the two standard deviations together, - worse by that much, = within "
+                 "them (one seed has no spread).")
     return "\n".join(lines)
