@@ -81,9 +81,10 @@ class Arm:
 
 
 ARMS = (Arm("old recipe"),
-        Arm("+ noise inputs", {"model.noise": True}),
-        # StyleGAN's noise strengths start at 0; in 2,000 steps they stayed near 0.003 (docs/training.md), so
-        # this arm starts them at 0.1, 5-15% of the blocks' activations (std 0.7-2.2 in a trained model)
+        # StyleGAN's noise strengths start at 0; in 1,840 steps they stayed near 0.003 (docs/training.md): the
+        # arm is the old recipe with inert noise, so CamVid does not repeat it; the next arm starts them at 0.1,
+        # 5-15% of the blocks' activations (std 0.7-2.2 in a trained model)
+        Arm("+ noise inputs", {"model.noise": True}, presets=("synthetic",)),
         Arm("+ noise inputs, strength 0.1 at start", {"model.noise": True, "model.noise_init": 0.1}),
         Arm("+ blurred discriminator", {"model.d_blur": True}),
         Arm("OASIS objective", {"train.objective": "oasis"}),
