@@ -29,7 +29,7 @@ from ..data.labels import colorize, get_label_set
 from ..data.transforms import to_semantics
 from ..records import save_figure
 from ..viz import to_uint8
-from .evaluate import generate
+from .evaluate import generate, scene_seeds
 from .metrics import power_spectrum
 
 MARK_CONTRAST = 0.4  # a road marking is this much brighter (in [-1, 1]) than the median of its road
@@ -146,7 +146,8 @@ def comparison_figure(generators: dict, runs: list[tuple[str, str]], cfg, scenes
     size = tuple(scenes_hr.label.shape[-2:])
     images = {"ground truth": to_uint8(scenes_hr.image[index])}
     for key, method in runs:
-        images[run_title(key, method)] = to_uint8(generate(generators[key], method, sem, size, sem_hr, [index])[0])
+        images[run_title(key, method)] = to_uint8(generate(generators[key], method, sem, size, sem_hr,
+                                                                  scene_seeds(index, 1))[0])
     crop = min(crop * max(1, size[0] // 256), size[0])  # the same field of view at 8x as at 4x
     boxes = crop_boxes(scenes_hr.label[index], scenes_hr.instance[index], scenes_hr.image[index], crop, label_set)
 
@@ -231,7 +232,7 @@ def spectrum_figure(generators: dict, name: str, cfg, scenes_at, scales, path: s
         size = tuple(truth.label.shape[-2:])
         sem_hr = to_semantics(truth.label, truth.instance, label_set, use_instance).to(device)
         curves = {"ground truth": truth.image}
-        seeds = torch.arange(len(sem))  # scene i: noise seed i, as in evaluate
+        seeds = scene_seeds(0, len(sem))
         curves["PosGen coordinates"] = generate(generators["PosGen"], "coordinates", sem, size, None, seeds).cpu()
         curves[f"{name} coordinates_hr"] = generate(generators[name], "coordinates_hr", sem, size, sem_hr,
                                                     seeds).cpu()

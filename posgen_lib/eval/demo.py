@@ -41,7 +41,7 @@ from ..train import rundir
 from ..train.loop import train
 from ..viz import sample_grid, save_png
 from ..viz.figures import row_figure
-from .evaluate import scorecard
+from .evaluate import scene_seeds, scorecard
 from .scenes import held_out_scenes_at, synthetic_scenes
 
 OWNER = "posgen demo"  # recorded in run.json: the demo deletes a previous run only when it is its own
@@ -103,7 +103,7 @@ def run_demo(out_dir: str | Path = "outputs/demo", steps: int | None = None, dev
     held = synthetic_scenes(cfg, budget(6, 2), 1)
     sem = to_semantics(held.label, held.instance, cfg.data.label_set, cfg.model.use_instance).to(dev)
     with torch.no_grad():
-        fake = G(sem, None, torch.arange(len(sem))).cpu()  # scene i: noise seed i, as in evaluate
+        fake = G(sem, None, scene_seeds(0, len(sem))).cpu()
     save_png(sample_grid(held.label, held.image, [fake], cfg.data.label_set), out / "samples.png")
     save_figure(resolution_figure(G, pretrained("synthetic_anyres", dev), cfg, 0, dev), out / "renders.png", dpi=150)
     shutil.copy(out / "train" / "loss_curve.png", out / "loss_curve.png")

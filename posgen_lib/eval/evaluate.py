@@ -50,6 +50,12 @@ METRICS = ("miou", "pixel_accuracy", "boundary_f", "segfd", "fid", "kid", "patch
            "spectral_peak_y")
 
 
+def scene_seeds(first: int, count: int) -> torch.Tensor:
+    """(count,) the noise seeds of held-out scenes ``first`` .. ``first + count - 1``: scene i gets seed i
+    (see the module docstring)."""
+    return torch.arange(first, first + count)
+
+
 @torch.no_grad()
 def generate(G, method: str, sem: torch.Tensor, size: tuple[int, int], sem_hr: torch.Tensor | None,
              noise_seed: NoiseSeed = None):
@@ -176,7 +182,7 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
                 if METHODS[method].needs_hr_labels:
                     sem_hr = to_semantics(truth.label[part], truth.instance[part], label_set,
                                           use_instance).to(device)
-                seeds = torch.arange(part.start, part.start + len(sem))  # held-out scene i: noise seed i
+                seeds = scene_seeds(part.start, len(sem))
                 fake = generate(G, method, sem, size, sem_hr, seeds).float()
                 for d in dists.values():
                     d.add_fake(fake)
@@ -237,7 +243,7 @@ def scorecard(models: dict, cfg, count: int, scales=(1.0, 4.0), device="cpu", se
     for name, G in models.items():
         card = {f"{r['scale']:g}x": {k: round(r[k], 4) for k in CARD_METRICS if k in r}
                 for r in rows if r["generator"] == name}
-        fake = G(sem, None, torch.arange(len(sem))).cpu()  # scene i: noise seed i, as in evaluate
+        fake = G(sem, None, scene_seeds(0, len(sem))).cpu()
         card["class_color_error_1x"] = round(class_color_error(fake, base.image, base.label), 4)
         card["images"] = len(base.image)  # what was scored (count may exceed the split)
         cards[name] = card

@@ -30,6 +30,11 @@ BAND_METRICS = ("psnr_band_r1", "psnr_band_r2", "psnr_band_r4", "psnr_band_r8", 
 PATTERN_LIMIT = 1.0  # grey levels: the largest fixed pattern a target allows
 
 
+def mean_sd(values: list[float]) -> tuple[float, float]:
+    """(mean, sample standard deviation) of ``values``; the sd of one value is 0."""
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
 def aggregate(rows: list[dict]) -> dict:
     """``{(generator, method, scale): {metric: (mean, sd)}}`` over the seeds of ``rows`` (sd 0 for one seed)."""
     groups: dict[tuple, list[dict]] = {}
@@ -42,7 +47,7 @@ def aggregate(rows: list[dict]) -> dict:
             values = [r[metric] for r in group if metric in r and r[metric] is not None
                       and not (isinstance(r[metric], float) and math.isnan(r[metric]))]
             if values:
-                stats[metric] = (statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0)
+                stats[metric] = mean_sd(values)
         out[key] = stats
     return out
 
