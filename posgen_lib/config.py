@@ -55,7 +55,7 @@ class ModelConfig:
     use_instance: bool = True
     # Output size at the training resolution, (height, width).
     image_size: tuple[int, int] = (256, 512)
-    # SPADE trunk.
+    # SPADE trunk (posgen, spade, anyres; the pixelwise generator has none and ignores these).
     num_upsampling_layers: str = "more"
     ngf: int = 64
     spade_hidden: int = 128  # SPADE's hard-coded `nhidden`

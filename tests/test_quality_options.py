@@ -86,7 +86,7 @@ def test_one_noise_seed_per_image_renders_each_image_as_if_alone():
         G(sem, noise_seed=[1, 2, 3])
 
 
-def test_noise_starts_silent_and_is_refused_where_there_is_no_trunk():
+def test_noise_starts_silent_and_builds_nothing_where_there_is_no_trunk():
     cfg = tiny(noise=True)
     G, plain = pg.PosGenGenerator(cfg.model).eval(), tiny()
     torch.manual_seed(0)
@@ -95,8 +95,13 @@ def test_noise_starts_silent_and_is_refused_where_there_is_no_trunk():
     sem = semantics(cfg)
     with torch.no_grad():
         assert torch.equal(G(sem, noise_seed=3), reference(sem))
-    with pytest.raises(ValueError, match="no trunk"):
-        pg.models.registry.build_generator(tiny(generator="pixelwise", noise=True).model)
+    # the pixelwise generator has no trunk: a preset's trunk options (noise, modulation) leave it as it is
+    torch.manual_seed(0)
+    trunkless = pg.models.registry.build_generator(tiny(generator="pixelwise", noise=True, modulation="clade").model)
+    torch.manual_seed(0)
+    plain_pixelwise = pg.models.registry.build_generator(tiny(generator="pixelwise").model)
+    assert trunkless.state_dict().keys() == plain_pixelwise.state_dict().keys()
+    assert all(torch.equal(v, plain_pixelwise.state_dict()[k]) for k, v in trunkless.state_dict().items())
 
 
 def test_noise_can_start_audible():

@@ -60,6 +60,13 @@ LICENCES = {"camvid": "trained on CamVid (Brostow et al. 2008/2009), which is fo
 TRIAL_DIR = Path("outputs") / "pretrained"  # where `posgen pretrained build` writes without --release
 
 
+# The model options `posgen train` has a flag for (docs/training.md): a recipe that changes only these has a
+# command line.
+OPTION_FLAGS = {"modulation": lambda value: f"--norm {value}",
+                "noise": lambda value: f"--noise {'on' if value else 'off'}",
+                "noise_init": lambda value: f"--noise-init {value:g}"}
+
+
 @dataclass(frozen=True)
 class Recipe:
     """How a shipped model is trained: its ``preset`` (with the chosen options) plus these changes."""
@@ -78,11 +85,13 @@ class Recipe:
 
     def train_command(self, run_dir: Path, steps: int | None = None) -> str | None:
         """The equivalent ``posgen train`` command line (None when the CLI cannot express the recipe)."""
-        if self.model_overrides:
+        if not set(self.model_overrides) <= set(OPTION_FLAGS):
             return None
+        options = "".join(f" {OPTION_FLAGS[key](value)}" for key, value in self.model_overrides.items())
         extra = "".join(f" {flag} {value}" for flag, value in (("--lr", self.lr), ("--init", self.init),
                                                                   ("--patch-gan", self.patch_gan),
                                                                   ("--texture", self.texture)) if value is not None)
+        extra = options + extra
         data = " --data DIR" if self.preset != "synthetic" else ""
         return (f"posgen train --preset {self.preset}{data} --generator {self.generator} --steps "
                 f"{steps or self.steps} --ema {self.ema_decay} --seed {self.seed}{extra} --out {run_dir}")
@@ -107,10 +116,15 @@ class Recipe:
         return cfg.validate()
 
 
+SPADE_TRUNK = {"modulation": "spade", "noise": False, "noise_init": 0.0}  # the trunk before the recipe comparison
 CAMVID_STEPS = 9000  # 0.3 s per step on 2 CPU cores (bfloat16): about 48 minutes (docs/model_card_camvid.md)
 CAMVID_PATCH_GAN, CAMVID_TEXTURE = 0.1, 1.0  # provisional: GAN 0.1 at full texture, until the CamVid front is measured
 RECIPES = {
-    "synthetic": Recipe("posgen", "PosGen: SPADE trunk + per-pixel head"),
+    "synthetic": Recipe("posgen", "PosGen: CLADE trunk with noise inputs + per-pixel head (the recipe "
+                        "docs/training.md chose at equal CPU time)"),
+    "synthetic_spade": Recipe("posgen", "PosGen with SPADE's modulation and no noise inputs: the trunk of SPADE "
+                              "and of the original PosGen report, the recipe before docs/training.md's comparison "
+                              "(notebook 02 opens its SPADE layers)", model_overrides=SPADE_TRUNK),
     "synthetic_anyres": Recipe(
         "anyres", "any-resolution PosGen: a detail head that reads the label map at the output resolution, "
         "trained at random scales in [1, 4] on the frozen trunk and head of `synthetic` (notebook 06)",

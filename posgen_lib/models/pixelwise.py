@@ -118,8 +118,6 @@ class PixelwiseGenerator(Generator):
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
-        if cfg.noise:
-            raise ValueError("model.noise: the pixelwise generator has no trunk to add noise to")
         cfg.validate()
         self.cfg = cfg
         context = cfg.pixelwise_context_channels if cfg.pixelwise_context else 0
@@ -133,8 +131,8 @@ class PixelwiseGenerator(Generator):
                  noise_seed: NoiseSeed = None) -> torch.Tensor:
         """Per-pixel embedding e: seg (B, semantic_nc, H, W) -> (B, pixelwise_embed, H, W).
 
-        ``z`` must be None (no VAE); there are no noise inputs (``cfg.noise`` is refused for this
-        generator), so ``noise_seed`` changes nothing.
+        ``z`` must be None (no VAE). There is no trunk, so the trunk's options (``ngf``, ``spade_*``,
+        ``modulation``, ``noise``) build nothing here and ``noise_seed`` changes nothing.
         """
         if z is not None:
             raise ValueError("PixelwiseGenerator has no style input; pass z=None")

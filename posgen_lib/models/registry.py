@@ -33,6 +33,7 @@ GENERATOR_CLASSES: dict[str, type[Generator]] = {
     cls.kind: cls for cls in (PosGenGenerator, SPADEGenerator, PixelwiseGenerator, AnyResGenerator)}
 
 PRETRAINED = {"synthetic": "posgen_synthetic.pt",  # PosGen
+              "synthetic_spade": "posgen_spade_synthetic.pt",  # PosGen with SPADE's trunk, notebook 02
               "synthetic_anyres": "anyres_synthetic.pt",  # any-resolution PosGen, notebook 06
               "synthetic_pixelwise": "pixelwise_synthetic.pt",  # notebook 08
               "synthetic_pixelwise_nocontext": "pixelwise_nocontext_synthetic.pt",
