@@ -15,6 +15,8 @@ Park et al., "Semantic Image Synthesis with Spatially-Adaptive Normalization"
   and ``up_0 .. up_3`` (+ ``up_4``), with 2x nearest upsampling in between;
   ``num_upsampling_layers`` ``normal`` / ``more`` / ``most`` gives 5 / 6 / 7
   upsamplings (Cityscapes uses ``more``). :func:`upsampling_schedule` lists it.
+* CLADE (Tan et al. 2021, Eq. 4): the same form with ``gamma`` and ``beta`` looked up per class;
+  :func:`gamma_comparison_figure` sets a SPADE layer's gamma beside a CLADE layer's.
 * Spectral normalization (Miyato et al. 2018): ``W / sigma(W)``, ``sigma`` the
   largest singular value of the kernel reshaped to (out, in * k * k), estimated
   by one power iteration per training step. :func:`power_iteration_trace` shows
@@ -177,6 +179,27 @@ def modulation_figure(label_rgb, maps: dict[str, torch.Tensor], channels: list[i
             fig.colorbar(image, ax=ax, fraction=0.03)
             ax.set_title(f"{key}, channel {c}", fontsize=8)
             ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def gamma_comparison_figure(label_rgb, gammas: dict[str, torch.Tensor], index: int = 0) -> Figure:
+    """The label map, then for each model (``gammas``: title -> gamma (B, C, H, W) of one layer) its
+    gamma in the channel that varies most over the image: SPADE's changes over a few pixels at
+    label borders, CLADE's is one value per class with lines on the instance edges."""
+    fig = Figure(figsize=(3.2 * (len(gammas) + 1), 1.9))
+    axes = fig.subplots(1, len(gammas) + 1)
+    axes[0].imshow(label_rgb, interpolation="nearest")
+    axes[0].set_title("label map", fontsize=8)
+    for ax, (title, gamma) in zip(axes[1:], gammas.items()):
+        c = most_varying_channels(gamma, 1)[0]
+        m = gamma[index, c]  # (H, W)
+        lim = m.abs().max().item() or 1.0
+        image = ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+        fig.colorbar(image, ax=ax, fraction=0.03)
+        ax.set_title(f"{title}: gamma, channel {c}", fontsize=8)
+    for ax in axes:
+        ax.set_axis_off()
     fig.tight_layout()
     return fig
 
