@@ -116,12 +116,15 @@ class Recipe:
         return cfg.validate()
 
 
+# The shipped PosGen trains 4x the demo's CLADE steps (docs/training.md: 2,000 steps of the old recipe's time
+# reach 64.5% mIoU; the issue asks 70% of the shipped model, the photos score 73.9%)
+SYNTHETIC_STEPS = 8000
 SPADE_TRUNK = {"modulation": "spade", "noise": False, "noise_init": 0.0}  # the trunk before the recipe comparison
 CAMVID_STEPS = 9000  # 0.3 s per step on 2 CPU cores (bfloat16): about 48 minutes (docs/model_card_camvid.md)
 CAMVID_PATCH_GAN, CAMVID_TEXTURE = 0.1, 1.0  # provisional: GAN 0.1 at full texture, until the CamVid front is measured
 RECIPES = {
     "synthetic": Recipe("posgen", "PosGen: CLADE trunk + per-pixel head (the recipe docs/training.md chose at "
-                        "equal CPU time)"),
+                        "equal CPU time)", steps=SYNTHETIC_STEPS),
     "synthetic_spade": Recipe("posgen", "PosGen with SPADE's modulation and no noise inputs: the trunk of SPADE "
                               "and of the original PosGen report, the recipe before docs/training.md's comparison "
                               "(notebook 02 opens its SPADE layers)", model_overrides=SPADE_TRUNK),
