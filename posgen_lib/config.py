@@ -34,6 +34,9 @@ from dataclasses import dataclass, field
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}
 SPADE_NORMS = ("batch", "syncbatch", "instance")
 MODULATIONS = ("spade", "clade")  # ModelConfig.modulation
+# SPADE's own trunk as the official code builds it: its modulation, no noise inputs. A preset may choose other
+# trunk options for PosGen (synthetic: CLADE); the SPADE baseline keeps these (ModelConfig.spade_baseline).
+SPADE_TRUNK = {"modulation": "spade", "noise": False, "noise_init": 0.0}
 GAN_MODES = ("hinge", "ls", "original")
 AMP_MODES = ("auto", "off", "bf16", "fp16")
 COMPILE_MODES = ("off", "generator", "all")
@@ -121,6 +124,11 @@ class ModelConfig:
     def with_generator(self, kind: str) -> "ModelConfig":
         """A copy of this config for another generator kind (e.g. the SPADE baseline of a PosGen config)."""
         return dataclasses.replace(self, generator=kind)
+
+    def spade_baseline(self) -> "ModelConfig":
+        """SPADE as published, at this config's sizes: the conv-output generator on SPADE's own trunk
+        (:data:`SPADE_TRUNK`), whatever trunk options this config chose for PosGen."""
+        return dataclasses.replace(self, generator="spade", **SPADE_TRUNK)
 
     @property
     def semantic_nc(self) -> int:

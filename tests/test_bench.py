@@ -10,9 +10,10 @@ def test_tiny_bench_measures_every_row(monkeypatch):
     monkeypatch.setattr(bench, "compile_module", lambda module, device: compiled.append(module) or module)
     rows = bench.run_bench("tiny", repeats=1)
     names = [r.name for r in rows]
-    assert names[0].startswith("train throughput") and names[1].startswith("train step PosGen/SPADE")
-    assert names[2].startswith("demo pace") and names[3].startswith("train step,") and "threads vs 1" in names[3]
-    assert names[4].startswith("compile generator") and names[5].startswith("compile all")
+    assert names[0].startswith("train throughput") and names[1].startswith("train step PosGen/SPADE, same trunk")
+    assert names[2].startswith("train step PosGen (spade trunk)/SPADE as published")
+    assert names[3].startswith("demo pace") and names[4].startswith("train step,") and "threads vs 1" in names[4]
+    assert names[5].startswith("compile generator") and names[6].startswith("compile all")
     assert len(compiled) == 3  # G for "generator"; G and D for "all"
     assert "synthetic data rate" in names and "render 4x, any-resolution (labels at 4x)" in names
     cityscapes = next(r for r in rows if r.name.startswith("render 4x, any-resolution, Cityscapes widths"))

@@ -1,6 +1,8 @@
 """The models shipped in posgen_lib/assets: present, small, documented, and better than untrained."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -59,13 +61,24 @@ def test_unknown_pretrained_name_lists_the_choices():
 def test_build_trains_scores_and_writes_a_card(tmp_path, monkeypatch):
     monkeypatch.setitem(shipped.RECIPES, "tiny_trial", shipped.Recipe("pixelwise", "trial", steps=2))
     monkeypatch.setattr(shipped.Recipe, "config", lambda self, steps=None, data=None: _tiny_config(self, steps))
-    card = shipped.build("tiny_trial", tmp_path / "runs", progress=False, asset=tmp_path / "m.pt", count=2)
+    card = shipped.build("tiny_trial", tmp_path / "runs", progress=False, asset=tmp_path / "m.pt", count=2,
+                         shown_runs=Path("runs/shipped"))
     G, cfg, saved = load_generator(tmp_path / "m.pt")
     assert saved == card and cfg.model.generator == "pixelwise"
+    # the card names the release's own folder, not the one this machine trained in
+    assert card["train_command"].endswith("--out runs/shipped/tiny_trial") and str(tmp_path) not in str(card)
     assert card["metrics"]["images"] == 2 and 0 <= card["metrics"]["4x"]["miou"] <= 1
     assert card["train_seconds"] > 0
     page = shipped.card_page([card])
     assert "## `tiny_trial`" in page and "| 4x |" in page
+
+
+def test_only_the_camvid_page_shows_the_camvid_renders(tmp_path):
+    (tmp_path / shipped.SHOWCASE).parent.mkdir()
+    (tmp_path / shipped.SHOWCASE).write_bytes(b"a picture")
+    pages = {dataset: shipped.write_card_page(tmp_path / f"{dataset}.md", dataset, tmp_path).read_text()
+             for dataset in ("synthetic", "camvid")}
+    assert shipped.SHOWCASE.as_posix() in pages["camvid"] and shipped.SHOWCASE.as_posix() not in pages["synthetic"]
 
 
 def _tiny_config(recipe, steps):

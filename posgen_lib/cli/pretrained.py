@@ -99,7 +99,8 @@ def run_build(args) -> int:
     for name in names:
         count = budget(EVAL_SCENES if RECIPES[name].preset == "synthetic" else 10_000, 2)
         card = build(name, runs, args.steps, progress=not args.quiet, asset=model_file(name, folder), count=count,
-                     command=build_command(name, args.steps, folder, args.data), data=args.data)
+                     command=build_command(name, args.steps, folder, args.data), data=args.data,
+                     shown_runs=Path("runs/shipped") if args.release else None)
         print(f"{name}: {model_file(name, folder)}  {json.dumps(card['metrics'])}")
     for dataset, page in pages.items():
         if dataset == "camvid" and all(model_file(n, folder).is_file() for n in recipes_of("camvid")):

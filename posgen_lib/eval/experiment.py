@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-from ..config import Config, budget, fast_mode, preset
+from ..config import SPADE_TRUNK, Config, budget, fast_mode, preset
 from ..data.transforms import to_semantics
 from ..models.registry import GENERATOR_CLASSES, count_parameters
 from ..models.texture import TEXTURE_STEPS
@@ -181,7 +181,8 @@ def base_name(exp: ExperimentConfig) -> str:
 
 def arms(exp: ExperimentConfig) -> list[Arm]:
     """Every trained method of the experiment, baselines first."""
-    out = [Arm("PosGen", "posgen"), Arm("SPADE", "spade")]
+    spade_as_published = {f"model.{key}": value for key, value in SPADE_TRUNK.items()}  # whatever PosGen's trunk
+    out = [Arm("PosGen", "posgen"), Arm("SPADE", "spade", spade_as_published)]
     out += [Arm(tradeoff_name(w), "anyres", {"train.lambda_patch_gan": w}, True) for w in exp.tradeoff]
     if exp.plan().ablations:  # the operating point with one part removed
         point = {"train.lambda_patch_gan": exp.operating_point}

@@ -37,7 +37,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..checkpoint import MODEL_FORMAT, load_checkpoint, save_model
-from ..config import Config, preset
+from ..config import SPADE_TRUNK, Config, preset
 from ..data.camvid import CamVid
 from ..data.labels import colorize
 from ..data.transforms import to_semantics
@@ -119,7 +119,6 @@ class Recipe:
 # The shipped PosGen trains 8,000 CLADE steps, about 2.7 times the demo's CPU time: in the demo's time CLADE
 # reaches 64.5 +- 1.6% mIoU (docs/training.md); the shipped model aims at 70% (the photos score 73.9%)
 SYNTHETIC_STEPS = 8000
-SPADE_TRUNK = {"modulation": "spade", "noise": False, "noise_init": 0.0}  # the trunk before the recipe comparison
 CAMVID_STEPS = 9000  # 0.3 s per step on 2 CPU cores (bfloat16): about 48 minutes (docs/model_card_camvid.md)
 CAMVID_PATCH_GAN, CAMVID_TEXTURE = 0.1, 1.0  # provisional: GAN 0.1 at full texture, until the CamVid front is measured
 RECIPES = {
@@ -192,22 +191,26 @@ def model_file(name: str, folder: Path | None) -> Path:
 
 
 def build(name: str, runs: Path, steps: int | None = None, progress: bool = True, *,
-          asset: Path, count: int = EVAL_SCENES, command: str | None = None, data: str | Path | None = None) -> dict:
+          asset: Path, count: int = EVAL_SCENES, command: str | None = None, data: str | Path | None = None,
+          shown_runs: Path | None = None) -> dict:
     """Train (or resume) the recipe ``name`` under ``runs/name`` (a real dataset's from ``data``), score it on
     ``count`` held-out scenes, write it to ``asset`` (the package's own file only in a release:
-    :func:`model_file`); returns its card, whose ``command`` is ``command`` (default: the trial build)."""
+    :func:`model_file`); returns its card, whose ``command`` is ``command`` (default: the trial build) and
+    whose training command writes to ``shown_runs/name`` (default ``runs``: a release names its default
+    folder, not the one this machine used)."""
     recipe = RECIPES[name]
     if recipe.preset != "synthetic" and data is None:
         raise UserError(f"{name} trains on {recipe.preset}: give its folder with --data DIR")
     cfg = recipe.config(steps, data)
     run_dir = runs / name
     result = train(cfg, run_dir, resume="auto", progress=progress)
+    threads = torch.get_num_threads()
     G = result.generator.eval()
     card = {
         "name": name,
         "summary": recipe.summary,
         "command": command or f"posgen pretrained build {name}" + (f" --steps {steps}" if steps else ""),
-        "train_command": recipe.train_command(run_dir, steps),
+        "train_command": recipe.train_command((shown_runs or runs) / name, steps),
         "generator": cfg.model.generator,
         "preset": recipe.preset,
         "data_licence": LICENCES.get(recipe.preset),
@@ -221,7 +224,7 @@ def build(name: str, runs: Path, steps: int | None = None, progress: bool = True
                    "texture": cfg.model.anyres_texture if G.textured else None},
         "parameters": count_parameters(G),
         "train_seconds": _train_seconds(run_dir),
-        "machine": f"{platform.machine()}, {torch.get_num_threads()} threads, torch {torch.__version__}",
+        "machine": f"{platform.machine()}, {threads} thread{'s' * (threads != 1)}, torch {torch.__version__}",
         "date": datetime.date.today().isoformat(),
         "metrics": score(G, cfg, count),
     }
@@ -277,7 +280,8 @@ def card_page(cards: list[dict], dataset: str = "synthetic", trial: Path | None 
                   f"{r['steps']} steps, batch {r['batch_size']}, seed {r['seed']}, EMA {r['ema_decay']}"
                   + (f", L1 to the photo {r['lambda_l1']:g}" if r.get("lambda_l1") else "")
                   + (f"; {', '.join(chosen)}" if chosen else "")
-                  + (f", model changes {r['model_overrides']}" if r["model_overrides"] else "")
+                  + (", model changes " + ", ".join(f"{key}={value}" for key, value in r["model_overrides"].items())
+                     if r["model_overrides"] else "")
                   + (f", base learning rate {r['lr']:g}, started from `{r['init']}` (frozen), patch-GAN "
                      f"weight {r['lambda_patch_gan']:g}" if r.get("init") else "")
                   + (f", texture amplitude {r['texture']:g} by default" if r.get("texture") is not None else ""),
@@ -346,4 +350,5 @@ def write_card_page(path: Path, dataset: str = "synthetic", folder: Path | None 
     inside the models of a trial in ``folder``)."""
     files = [model_file(n, folder) for n in recipes_of(dataset)]
     cards = [load_checkpoint(f, formats=(MODEL_FORMAT,))["card"] for f in files if f.is_file()]
-    return atomic_write_text(path, card_page(cards, dataset, folder, (path.parent / SHOWCASE).is_file()))
+    showcase = dataset == "camvid" and (path.parent / SHOWCASE).is_file()  # the CamVid models' val renders
+    return atomic_write_text(path, card_page(cards, dataset, folder, showcase))

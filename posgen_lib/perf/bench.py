@@ -9,7 +9,8 @@ stable. Every row therefore times PosGen and its reference alternately
 row                      ratio                                              target
 =======================  =================================================  ==========
 train throughput         PosGen images/s, chosen settings / float32 eager   >= 1.7
-train step               PosGen step / SPADE step, both chosen settings      <= 1.05
+train step               PosGen step / SPADE step, same trunk, chosen        <= 1.05
+train step vs SPADE      PosGen step / SPADE as published (its own trunk)    -
 threads                  one thread / all threads, chosen settings           -
 compile                  eager / torch.compile, and steps to pay it back     within the demo
 demo pace                demo steps per minute / pace its budget needs       >= 1
@@ -41,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import default_collate
 
-from ..config import DEMO_TRAIN_MINUTES, Config, budget, preset
+from ..config import DEMO_TRAIN_MINUTES, Config, ModelConfig, budget, preset
 from ..data.synthetic import SyntheticStreets
 from ..data.transforms import to_semantics
 from ..grid import coordinate_grid
@@ -82,11 +83,11 @@ def _synthetic_batch(cfg, batch: int, split: str = "test") -> tuple[dict, torch.
     return stacked, to_semantics(stacked["label"], stacked["instance"], cfg.data.label_set)
 
 
-def trainer_step(cfg: Config, kind: str, amp: str, channels_last: bool, compile: str = "off"):
-    """A zero-argument function running one training step of ``kind`` with these settings
-    (``compile``: off, generator or all, as in :attr:`TrainConfig.compile`)."""
+def trainer_step(cfg: Config, model: ModelConfig, amp: str, channels_last: bool, compile: str = "off"):
+    """A zero-argument function running one training step of the run ``cfg`` with generator ``model`` and
+    these settings (``compile``: off, generator or all, as in :attr:`TrainConfig.compile`)."""
     cfg = copy.deepcopy(cfg)
-    cfg.model.generator, cfg.train.amp, cfg.train.channels_last = kind, amp, channels_last
+    cfg.model, cfg.train.amp, cfg.train.channels_last = model, amp, channels_last
     return config_step(cfg, compile)
 
 
@@ -105,19 +106,23 @@ def bench_train_steps(cfg: Config, repeats: int) -> tuple[list[Row], float]:
     """Throughput with the chosen settings vs float32 eager, PosGen vs SPADE with the chosen settings,
     and the demo's pace; also returns the chosen settings' seconds per step."""
     chosen = dict(amp=cfg.train.amp, channels_last=cfg.train.channels_last)
-    fast = trainer_step(cfg, "posgen", **chosen)
-    plain = trainer_step(cfg, "posgen", amp="off", channels_last=False)
+    fast = trainer_step(cfg, cfg.model, **chosen)
+    plain = trainer_step(cfg, cfg.model, amp="off", channels_last=False)
     t_fast, t_plain = interleaved(fast, plain, repeats)
-    spade = trainer_step(cfg, "spade", **chosen)
-    t_pos, t_spade = interleaved(fast, spade, repeats)
+    twin = trainer_step(cfg, cfg.model.with_generator("spade"), **chosen)  # PosGen's trunk, SPADE's final conv
+    t_pos, t_twin = interleaved(fast, twin, repeats)
+    spade = trainer_step(cfg, cfg.model.spade_baseline(), **chosen)
+    t_pos_again, t_spade = interleaved(fast, spade, repeats)
     batch = cfg.train.batch_size
     settings = f"amp {chosen['amp']}, {'channels_last' if chosen['channels_last'] else 'contiguous'}"
     pace = 60 / t_fast
     needed = cfg.train.steps / DEMO_TRAIN_MINUTES
     rows = [Row(f"train throughput ({settings} vs float32 eager)", f"{batch / t_fast:.1f} img/s",
                 f"{batch / t_plain:.1f} img/s", t_plain / t_fast, ">= 1.7", t_plain / t_fast >= 1.7),
-            Row(f"train step PosGen/SPADE (batch {batch}, {settings})", f"{t_pos * 1e3:.0f} ms",
-                f"{t_spade * 1e3:.0f} ms", t_pos / t_spade, "<= 1.05", t_pos / t_spade <= 1.05),
+            Row(f"train step PosGen/SPADE, same trunk ({cfg.model.modulation}; batch {batch}, {settings})",
+                f"{t_pos * 1e3:.0f} ms", f"{t_twin * 1e3:.0f} ms", t_pos / t_twin, "<= 1.05", t_pos / t_twin <= 1.05),
+            Row(f"train step PosGen ({cfg.model.modulation} trunk)/SPADE as published", f"{t_pos_again * 1e3:.0f} ms",
+                f"{t_spade * 1e3:.0f} ms", t_pos_again / t_spade, "-", True),
             Row(f"demo pace ({cfg.train.steps} steps in {DEMO_TRAIN_MINUTES} min of training)",
                 f"{pace:.0f} steps/min", f"{needed:.0f} steps/min needed", pace / needed, ">= 1", pace >= needed)]
     return rows, t_fast
@@ -139,8 +144,8 @@ def bench_threads(cfg: Config, repeats: int) -> Row:
     """The chosen settings with all of the machine's torch threads vs one thread."""
     chosen = dict(amp=cfg.train.amp, channels_last=cfg.train.channels_last)
     threads = torch.get_num_threads()
-    t_all, t_one = interleaved(trainer_step(cfg, "posgen", **chosen),
-                               with_threads(trainer_step(cfg, "posgen", **chosen), 1), repeats)
+    t_all, t_one = interleaved(trainer_step(cfg, cfg.model, **chosen),
+                               with_threads(trainer_step(cfg, cfg.model, **chosen), 1), repeats)
     return Row(f"train step, {threads} threads vs 1", f"{t_all * 1e3:.0f} ms", f"{t_one * 1e3:.0f} ms",
                t_one / t_all, "-", True)
 
@@ -149,7 +154,7 @@ def bench_compile(cfg: Config, repeats: int, mode: str) -> Row:
     """torch.compile (``mode``: generator or all) vs eager, both with the chosen settings: the first
     compiled step's extra time, the speed-up after it, and whether it pays back within the demo."""
     chosen = dict(amp=cfg.train.amp, channels_last=cfg.train.channels_last)
-    eager, compiled = trainer_step(cfg, "posgen", **chosen), trainer_step(cfg, "posgen", **chosen, compile=mode)
+    eager, compiled = trainer_step(cfg, cfg.model, **chosen), trainer_step(cfg, cfg.model, **chosen, compile=mode)
     start = time.perf_counter()
     compiled()  # compiles
     first = time.perf_counter() - start
@@ -168,7 +173,7 @@ def bench_render(cfg, scales, repeats: int) -> list[Row]:
     _, sem = _synthetic_batch(cfg, 1)
     torch.manual_seed(0)
     posgen = build_generator(cfg.model.with_generator("posgen")).eval()
-    spade = build_generator(cfg.model.with_generator("spade")).eval()
+    spade = build_generator(cfg.model.spade_baseline()).eval()
     rows = []
     for scale in scales:
         t_pos, t_spade = interleaved(lambda: render(posgen, sem, scale=scale),
@@ -187,7 +192,7 @@ def bench_render_anyres(cfg, name: str, repeats: int) -> Row:
     _, sem = _synthetic_batch(cfg, 1)  # (1, C, H, W) at the config's image size
     torch.manual_seed(0)
     anyres = build_generator(cfg.model.with_generator("anyres")).eval()
-    spade = build_generator(cfg.model.with_generator("spade")).eval()
+    spade = build_generator(cfg.model.spade_baseline()).eval()
     hr = F.interpolate(sem, scale_factor=4, mode="nearest")  # (1, C, 4H, 4W): stands in for a label map at 4x
     t_any, t_spade = interleaved(lambda: render(anyres, sem, scale=4, labels=hr),
                                   lambda: upscale(spade, sem, scale=4, method="trunk_hr", labels=hr), repeats)
