@@ -7,7 +7,7 @@
 #   make assign-release | assign-collect | assign-autograde | assign-feedback   nbgrader's grading loop
 #               on the course folder COURSE (default course/; docs/teaching.md, "Grading")
 #   make bench  side-by-side speed and memory ratios (docs/benchmarks.md)
-#   make pretrained  release: retrain the models shipped in the package (about an hour on 2 CPU cores; resumable)
+#   make pretrained  release: retrain the models shipped in the package (about 1.5 hours on 2 CPU cores; resumable)
 #   make pretrained-camvid CAMVID=DIR  release: retrain the CamVid models from your CamVid folder (about 75 min)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)

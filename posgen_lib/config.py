@@ -435,6 +435,7 @@ def budget(full: int, fast: int) -> int:
 
 
 # Fields that change how a run executes, not what it computes (up to float rounding); a run's recipe
-# (posgen_lib.train.objectives.recipe) leaves them out.
+# (posgen_lib.train.objectives.recipe) leaves them out. The texture amplitude is the one a render uses when it
+# does not say: training always draws base and full texture (train.anyres.faithful_and_judged), so it is chosen after.
 RUNTIME_FIELDS = {"train": ("amp", "channels_last", "compile", "log_every", "sample_every", "ckpt_every", "keep"),
-                  "data": ("num_workers", "root")}
+                  "data": ("num_workers", "root"), "model": ("anyres_texture",)}

@@ -60,6 +60,10 @@ def test_a_recipe_leaves_out_the_fields_only_other_objectives_read():
     assert "anyres_init" not in gan["train"] and "lambda_rec" not in gan["train"] and "patch_ndf" not in gan["model"]
     assert {"anyres_init", "lambda_rec", "lambda_feat"} <= set(anyres["train"]) and "patch_ndf" in anyres["model"]
     assert "num_workers" not in gan["data"] and "amp" not in anyres["train"]  # runtime fields: how, not what
+    assert "anyres_texture" not in anyres["model"]  # the render's default amplitude, chosen after training
+    other_default = tiny("anyres")
+    other_default.model.anyres_texture = 0.0
+    assert objectives.model_diff(tiny("anyres"), other_default) == []  # so a trained run takes any default
     assert objectives.kinds_reading("train.anyres_init") == ["anyres"]
     assert objectives.kinds_reading("train.lambda_feat") == []  # SPADE's fields: no objective owns them
 

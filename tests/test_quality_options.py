@@ -38,9 +38,13 @@ def test_clade_is_a_per_class_lookup_of_scale_and_bias():
     assert torch.allclose(out, expected, atol=1e-5)
 
 
-def test_clade_costs_a_fraction_of_spade_and_leaves_the_default_untouched():
-    spade, clade = (pg.PosGenGenerator(pg.preset("synthetic").model.with_generator("posgen")),
-                    pg.PosGenGenerator(dataclasses.replace(pg.preset("synthetic").model, modulation="clade")))
+def test_clade_costs_a_fraction_of_spade_and_the_model_default_and_full_presets_keep_spade():
+    model = pg.preset("synthetic").model  # the course preset chose CLADE (docs/training.md)
+    spade, clade = (pg.PosGenGenerator(dataclasses.replace(model, modulation="spade")),
+                    pg.PosGenGenerator(dataclasses.replace(model, modulation="clade")))
+    assert model.modulation == "clade" and model.spade_baseline().modulation == "spade"
+    assert pg.config.ModelConfig().modulation == "spade"
+    assert all(pg.preset(name).model.modulation == "spade" for name in ("cityscapes", "coco_stuff", "camvid"))
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     assert count(clade) < 0.6 * count(spade)
     assert isinstance(spade.up_3.norm_0, SPADE) and isinstance(clade.up_3.norm_0, CLADE)

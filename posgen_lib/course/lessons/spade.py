@@ -187,7 +187,7 @@ def gamma_comparison_figure(label_rgb, gammas: dict[str, torch.Tensor], index: i
     """The label map, then for each model (``gammas``: title -> gamma (B, C, H, W) of one layer) its
     gamma in the channel that varies most over the image: SPADE's changes over a few pixels at
     label borders, CLADE's is one value per class with lines on the instance edges."""
-    fig = Figure(figsize=(3.2 * (len(gammas) + 1), 1.9))
+    fig = Figure(figsize=(3.2 * (len(gammas) + 1), 2.1))
     axes = fig.subplots(1, len(gammas) + 1)
     axes[0].imshow(label_rgb, interpolation="nearest")
     axes[0].set_title("label map", fontsize=8)
@@ -197,7 +197,7 @@ def gamma_comparison_figure(label_rgb, gammas: dict[str, torch.Tensor], index: i
         lim = m.abs().max().item() or 1.0
         image = ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
         fig.colorbar(image, ax=ax, fraction=0.03)
-        ax.set_title(f"{title}: gamma, channel {c}", fontsize=8)
+        ax.set_title(f"{title}\ngamma, channel {c}", fontsize=8)
     for ax in axes:
         ax.set_axis_off()
     fig.tight_layout()
