@@ -1,7 +1,10 @@
 """Shared fixtures. Every test runs with POSGEN_FAST=1 (tiny budgets)."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,14 +12,16 @@ import torch
 
 os.environ["POSGEN_FAST"] = "1"
 os.environ.setdefault("MPLBACKEND", "Agg")
+from posgen_lib.course.cache import ENV  # noqa: E402  (after POSGEN_FAST: the package reads it)
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", ... under `make test` (pytest-xdist)
-if _WORKER:
-    # One thread per worker (kernels and subprocesses inherit it), and a checkpoint cache of its own, so two
-    # workers never train the same notebook model into one folder at once (the second would be refused).
+if _WORKER:  # one thread per worker (kernels and subprocesses inherit it)
     os.environ["OMP_NUM_THREADS"] = "1"
     torch.set_num_threads(1)
-    from posgen_lib.course.cache import ENV, checkpoint_dir
-    os.environ[ENV] = str(checkpoint_dir() / f"pytest-{_WORKER}")
+# The notebooks' checkpoint cache: a new folder for each test process, removed when it ends, so that two workers
+# never train the same notebook model into one folder at once and no run of an earlier version of the package
+# (another preset, another recipe) is found and refused.
+os.environ[ENV] = tempfile.mkdtemp(prefix=f"posgen-checkpoints-{_WORKER or 'main'}-")
+atexit.register(shutil.rmtree, os.environ[ENV], ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 
