@@ -150,12 +150,12 @@ def move_slider(driver, box, presses: int, key=Keys.ARROW_RIGHT) -> None:
         time.sleep(0.2)
 
 
-def labelled_slider(driver, description: str):
-    """The slider whose description label reads ``description``."""
+def labelled_slider(driver, description: str, which: int = 0):
+    """The slider whose description label reads ``description`` (``which``: the first, or e.g. -1, the last)."""
     found = [s for s in driver.find_elements(By.CSS_SELECTOR, ".widget-hslider, .widget-slider")
              if any(label.text.strip() == description for label in s.find_elements(By.CSS_SELECTOR, ".widget-label"))]
     assert found, f"no slider labelled {description!r}"
-    return found[0]
+    return found[which]
 
 
 def widget_errors(driver) -> list[str]:
@@ -195,7 +195,7 @@ def test_notebook_06_resolution_slider_and_zoom(browser, lab):
     wait_for(lambda: other_image.get_attribute("src") != src, 60, "a second widget to re-render")
     shoot(browser, other, "06_second_widget.png")
     if find_camvid() is not None:  # section 8 draws CamVid: the texture knob of the any-resolution model
-        knob = labelled_slider(browser, "texture")
+        knob = labelled_slider(browser, "texture", -1)  # section 8's (section 3's acts on its any-resolution model)
         knob_image = knob.find_element(By.XPATH, "./ancestor::div[contains(@class, 'widget-vbox')][1]") \
             .find_element(By.CSS_SELECTOR, ".widget-image")
         src = knob_image.get_attribute("src")
