@@ -156,6 +156,13 @@ def power_iteration_trace(weight: torch.Tensor, iterations: int = 10, seed: int 
 
 # --------------------------------------------------------------------------- figures
 
+def signed_map(fig: Figure, ax, m: torch.Tensor) -> None:
+    """Draw the (H, W) map ``m`` on ``ax`` in RdBu_r, symmetric around 0 (white), with a colour bar."""
+    lim = m.abs().max().item() or 1.0
+    image = ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+    fig.colorbar(image, ax=ax, fraction=0.03)
+
+
 def modulation_figure(label_rgb, maps: dict[str, torch.Tensor], channels: list[int], index: int = 0,
                       images: dict[str, torch.Tensor] | None = None) -> Figure:
     """Top row: the label map and ``images`` (title -> (3, H, W) in [-1, 1], e.g. photo and output);
@@ -172,11 +179,8 @@ def modulation_figure(label_rgb, maps: dict[str, torch.Tensor], channels: list[i
         ax.set_axis_off()
     for row, c in enumerate(channels, start=1):
         for col, key in enumerate(keys):
-            m = maps[key][index, c]  # (H, W)
-            lim = m.abs().max().item() or 1.0
             ax = axes[row, col]
-            image = ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-            fig.colorbar(image, ax=ax, fraction=0.03)
+            signed_map(fig, ax, maps[key][index, c])
             ax.set_title(f"{key}, channel {c}", fontsize=8)
             ax.set_axis_off()
     fig.tight_layout()
@@ -193,10 +197,7 @@ def gamma_comparison_figure(label_rgb, gammas: dict[str, torch.Tensor], index: i
     axes[0].set_title("label map", fontsize=8)
     for ax, (title, gamma) in zip(axes[1:], gammas.items()):
         c = most_varying_channels(gamma, 1)[0]
-        m = gamma[index, c]  # (H, W)
-        lim = m.abs().max().item() or 1.0
-        image = ax.imshow(m.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
-        fig.colorbar(image, ax=ax, fraction=0.03)
+        signed_map(fig, ax, gamma[index, c])
         ax.set_title(f"{title}\ngamma, channel {c}", fontsize=8)
     for ax in axes:
         ax.set_axis_off()
@@ -358,10 +359,8 @@ def class_modulation_figure(maps: dict[str, torch.Tensor], label: torch.Tensor, 
             axes[row, 0].imshow(region[:, :w], interpolation="nearest")
             axes[row, 0].set_title(f"{view.name}: region", fontsize=8)
             for col, (key, m) in enumerate((("gamma", view.gamma[k]), ("beta", view.beta[k])), start=1):
-                lim = m.abs().max().item() or 1.0
-                im = axes[row, col].imshow(m.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+                signed_map(fig, axes[row, col], m)
                 axes[row, col].contour(view.mask.numpy(), levels=[0.5], colors="k", linewidths=0.6)
-                fig.colorbar(im, ax=axes[row, col], fraction=0.03)
                 extra = (f": mean {view.gamma_inside[k]:+.2f} in, {view.gamma_outside[k]:+.2f} out"
                          if key == "gamma" else "")
                 axes[row, col].set_title(f"{key} ch. {c}{extra}", fontsize=7)
