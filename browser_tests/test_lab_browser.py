@@ -124,13 +124,19 @@ def click_menu(driver, menu: str, item: str) -> None:
 
 
 def run_all(driver) -> None:
-    click_menu(driver, "Run", "Run All Cells")
-    time.sleep(2)
+    """Run All Cells and wait until every cell has run. The committed notebooks carry their execution counts,
+    so numbered prompts alone do not say the run is over: first wait for it to start (a queued ``[*]`` prompt
+    or a busy kernel; a loaded machine can take seconds to act on the click)."""
+    def prompts():
+        return [p.text for p in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")]
 
     def finished():
-        prompts = [p.text for p in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")]
-        return prompts and not any("*" in p for p in prompts) and all(p.strip() not in ("", "[ ]:") for p in prompts)
+        shown = prompts()
+        return shown and not any("*" in p for p in shown) and all(p.strip() not in ("", "[ ]:") for p in shown)
 
+    click_menu(driver, "Run", "Run All Cells")
+    wait_for(lambda: any("*" in p for p in prompts()) or "Busy" in kernel_status(driver), 60, "the run to start",
+             interval=0.1)
     wait_for(finished, RUN_TIMEOUT_S, "every cell to run", interval=2)
     errors = [e.text[:300] for e in driver.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output")
               if "Traceback" in e.text or "Error:" in e.text.split("\n")[0]]
