@@ -62,8 +62,8 @@ OLD = {"model.modulation": "spade", "model.noise": False, "model.noise_init": 0.
 # CLADE (higher mIoU, lower KID) and noise inputs that start at 0.1 (lower KID, the fixed pattern under 1 grey
 # level on both axes in both seeds); the blurred discriminator and OASIS's objective lost 8-10 mIoU points.
 # Measured with three seeds it is not better than CLADE alone on the synthetic scenes (docs/training.md). The
-# presets (config._synthetic, config._camvid) take the recipe the finished table shows better by more than the
-# spreads; docs/training.md records which.
+# presets take the recipe the finished table shows better by more than the spreads: synthetic the CLADE trunk,
+# CamVid the old recipe (no arm won there); docs/training.md records both.
 CHOSEN = {"model.modulation": "clade", "model.noise": True, "model.noise_init": 0.1}
 
 
