@@ -50,8 +50,9 @@ from .fid import inception_available
 from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
 
-# The old recipe's budget per preset: synthetic, the demo's; CamVid, 1500 steps (about 9 minutes on one
-# AVX-512 core), so that its 18 runs train in about 90 minutes two at a time on a 2-core machine.
+# The old recipe's budget per preset: synthetic, the demo's; CamVid, 1500 steps (about 10 minutes a run on one
+# AVX-512 core), so that its 18 runs train and score in one session, two at a time on a 2-core machine (1 h 54 min
+# measured, docs/training.md).
 STEPS = {"synthetic": 2000, "camvid": 1500}
 SEEDS = (0, 1, 2)
 COUNT = {"synthetic": 100, "camvid": 101}  # held-out scenes: synthetic test scenes, all of CamVid val
