@@ -39,6 +39,16 @@ def test_value_noise_is_a_function_of_the_position_and_the_seed():
     assert many.abs().max() <= 1 and many.mean(0).abs().max() < 0.02  # symmetric around 0
 
 
+def test_value_noise_hashes_a_lattice_table_or_each_corner_to_the_same_values():
+    grid = torch.stack(torch.meshgrid(torch.arange(40.0), torch.arange(24.0), indexing="xy"), -1) / 3 + 0.1
+    seeds = torch.tensor([4, 11]).view(2, 1, 1)
+    dense = value_noise(grid.expand(2, -1, -1, -1), seeds, 4)  # (2, 24, 40, 4): one table per image
+    # a far-away pixel makes the bounding box larger than twice the pixels: every corner is hashed directly
+    scattered = torch.cat([grid.reshape(1, -1, 2), torch.tensor([[[9000.0, 9000.0]]])], 1).expand(2, -1, -1)
+    direct = value_noise(scattered, seeds, 4)[:, :-1].reshape(dense.shape)
+    assert torch.equal(dense, direct) and not torch.equal(dense[0], dense[1])
+
+
 def test_the_texture_is_odd_in_the_noise_so_its_mean_is_zero():
     head = TextureHead(semantic_nc=5, octaves=4, embed=8, hidden=16)
     noise, sem = torch.randn(7, 4), torch.eye(5)[torch.randint(0, 5, (7,))]

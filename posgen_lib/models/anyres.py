@@ -171,9 +171,11 @@ class AnyResGenerator(SPADETrunk):
             return neighbourhood[:, :, query.label_rows]
         return sample_at(neighbourhood, query.coords, mode="nearest")
 
-    def decode_parts(self, feat: torch.Tensor, query: PixelQuery) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def decode_parts(self, feat: torch.Tensor, query: PixelQuery,
+                     with_texture: bool = True) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(base logits, texture residual or None), each (B, 3, r, W): the detail head (over PosGen's logits
-        in the residual form) and the texture branch at the query's pixels."""
+        in the residual form) and the texture branch at the query's pixels (None without a branch, or when
+        ``with_texture`` is False: the base alone costs no noise)."""
         if query.semantics is None:
             raise ValueError("the anyres generator reads the semantics at the output pixels: give the query "
                              "semantics (pg.render does, from labels= or the nearest-upsampled sem)")
@@ -188,7 +190,7 @@ class AnyResGenerator(SPADETrunk):
             _per_pixel(coords, b)).permute(0, 3, 1, 2)  # (B, 3, r, W)
         if self.cfg.anyres_residual:
             base = self.pixel_head.logits(features_at(feat, query), coords) + base
-        if not self.textured:
+        if not (self.textured and with_texture):
             return base, None
         position = _per_pixel(label_positions(coords, tuple(feat.shape[-2:])), b) / spacing  # (B, r, W, 2): pixels
         seeds = noise_seeds(query.noise_seed, b).to(position.device).view(b, 1, 1)  # (B, 1, 1)
@@ -196,10 +198,10 @@ class AnyResGenerator(SPADETrunk):
         return base, self.texture.forward_pixels(noise, semantics).permute(0, 3, 1, 2)
 
     def decode(self, feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:
-        base, texture = self.decode_parts(feat, query)
+        amount = self.cfg.anyres_texture if query.texture is None else query.texture
+        base, texture = self.decode_parts(feat, query, with_texture=amount != 0)
         if texture is None:
             return torch.tanh(base)
-        amount = self.cfg.anyres_texture if query.texture is None else query.texture
         return torch.tanh(base + amount * texture)
 
     def forward(self, seg: torch.Tensor, z: torch.Tensor | None = None,

@@ -59,14 +59,30 @@ def lattice_values(ix: torch.Tensor, iy: torch.Tensor, seed: int | torch.Tensor,
 
 def value_noise(position: torch.Tensor, seed: int | torch.Tensor, octaves: int) -> torch.Tensor:
     """Noise (..., octaves) at positions (..., 2) in output pixels (x, y), octave k with cells of 2^k pixels;
-    ``seed`` as in :func:`lattice_values` (broadcast against ``position[..., 0]``)."""
+    ``seed`` an int, or B int64 seeds (e.g. of shape (B, 1, 1)), one per leading index of ``position``.
+
+    Each lattice point the pixels' cells touch is hashed once, into a table over their bounding box, and the
+    pixels read its corners from there (four reads instead of four hashes; the same values as
+    :func:`lattice_values` at every corner). Scattered positions, whose box is larger than twice their
+    number, hash their corners directly."""
+    seeds = torch.as_tensor(seed, dtype=torch.int64, device=position.device).reshape(-1, 1, 1)  # (Bs, 1, 1)
+    seed_per_index = seeds.view(-1, *[1] * (position.dim() - 2))  # (Bs, 1, ...): broadcasts against x or y
     out = []
     for k in range(octaves):
         p = position.double() / 2**k
         cell = torch.floor(p)
         fx, fy = (p - cell).unbind(-1)
-        ix, iy = cell.long().unbind(-1)
-        corner = lambda dx, dy: lattice_values(ix + dx, iy + dy, seed, k)  # noqa: E731
+        ix, iy = cell.long().unbind(-1)  # (...,) the cell's top-left lattice point
+        x0, y0 = int(ix.min()), int(iy.min())
+        width, height = int(ix.max()) - x0 + 2, int(iy.max()) - y0 + 2
+        if width * height > 2 * ix.numel():
+            corner = lambda dx, dy: lattice_values(ix + dx, iy + dy, seed_per_index, k)  # noqa: E731
+        else:
+            xs = torch.arange(x0, x0 + width, device=ix.device).view(1, 1, width)
+            ys = torch.arange(y0, y0 + height, device=ix.device).view(1, height, 1)
+            table = lattice_values(xs, ys, seeds, k).flatten(1)  # (Bs, height * width)
+            at = ((iy - y0) * width + (ix - x0)).reshape(len(seeds), -1)  # (Bs, pixels per seed)
+            corner = lambda dx, dy: table.gather(1, at + (dy * width + dx)).view(ix.shape)  # noqa: E731
         top = corner(0, 0) * (1 - fx) + corner(1, 0) * fx
         bottom = corner(0, 1) * (1 - fx) + corner(1, 1) * fx
         out.append(top * (1 - fy) + bottom * fy)
@@ -85,13 +101,16 @@ class TextureHead(nn.Module):
         self.beta = nn.Linear(embed, hidden)
         self.fc2 = nn.Linear(hidden, 3)
 
-    def branch(self, noise: torch.Tensor, e: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Tensor:
-        """T(z, e) for N pixels: noise (N, octaves), embedding and modulation (N, .) -> (N, 3)."""
-        h = self.fc1(torch.cat([noise, e], -1)) * (1 + gamma) + beta
-        return self.fc2(F.leaky_relu(h, 0.2))
-
     def forward_pixels(self, noise: torch.Tensor, semantics: torch.Tensor) -> torch.Tensor:
-        """tau for N pixels: noise (N, octaves), semantics (N, S) -> (N, 3), odd in the noise."""
-        e = self.embed(semantics)
-        gamma, beta = self.gamma(e), self.beta(e)
-        return (self.branch(noise, e, gamma, beta) - self.branch(-noise, e, gamma, beta)) / 2
+        """tau for N pixels: noise (N, octaves), semantics (N, S) -> (N, 3), odd in the noise.
+
+        The two branches share their class terms: with W_1 = [W_z, W_e], the pre-activation of h(+-z, e) is
+        a_+- = (W_e e + b_1) * (1 + gamma) + beta +- (W_z z) * (1 + gamma), and fc2's bias cancels in the
+        difference, so tau = W_2 (lrelu(a_+) - lrelu(a_-)) / 2."""
+        e = self.embed(semantics)  # (N, embed)
+        scale = 1 + self.gamma(e)  # (N, hidden)
+        w_noise, w_class = self.fc1.weight.split([self.octaves, e.shape[-1]], dim=1)
+        class_term = F.linear(e, w_class, self.fc1.bias) * scale + self.beta(e)  # (N, hidden)
+        noise_term = F.linear(noise, w_noise) * scale  # (N, hidden)
+        odd = F.leaky_relu(class_term + noise_term, 0.2) - F.leaky_relu(class_term - noise_term, 0.2)
+        return F.linear(odd, self.fc2.weight) / 2

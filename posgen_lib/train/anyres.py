@@ -117,7 +117,7 @@ class ImageAndPixels(nn.Module):
         grid = label_grid_query(feat, sem)
         if not self.G.textured:
             return self.G.decode(feat, grid), [self.G.decode(feat, q) for q in queries]  # image: G(sem, z)
-        image = torch.tanh(self.G.decode_parts(feat, grid)[0])  # (B, 3, h, w): the faithful base at 1x
+        image = torch.tanh(self.G.decode_parts(feat, grid, with_texture=False)[0])  # (B, 3, h, w): base at 1x
         return image, [self.G.decode_parts(feat, q) for q in queries]  # (base logits, texture) per query
 
 
