@@ -104,7 +104,7 @@ BAD_ARGUMENTS = [
     (["nbclean", "{root}/missing.ipynb"], "missing.ipynb: not a notebook"),
     (["segmenter", "train", "--out", "{root}/s.pt", "--steps", "0"], "argument --steps: must be a positive integer"),
     (["experiment", "--steps", "-5"], "argument --steps"),
-    (["experiment", "--out", "{root}/exp", "--gan-weights", "0.03", "0.3"], "--gan-weights must hold 0.1"),
+    (["experiment", "--out", "{root}/exp", "--gan-weights", "0.7"], "--gan-weights must hold"),
     (["experiment", "--gan-weights", "-1"], "argument --gan-weights"),
     (["bench", "--preset", "huge"], "argument --preset: invalid choice"),
 ]

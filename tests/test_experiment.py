@@ -15,6 +15,7 @@ from posgen_lib.eval.experiment import (ARM_SCALE, ExperimentConfig, arms, arms_
                                         run_experiment, scored)
 from posgen_lib.eval.report import aggregate, beats_on_both, better, targets
 from posgen_lib.eval.recipes import run_recipes
+from posgen_lib.eval.shipped import RECIPES
 from posgen_lib.rendering import METHODS
 
 
@@ -124,10 +125,13 @@ def test_gan_weights_choose_the_textured_arms(tmp_path, monkeypatch):
         return {"meta": {"figures": {}, "total_seconds": 0.0}}
 
     monkeypatch.setattr(experiment_module, "run_experiment", record)
-    assert main(["experiment", "--out", str(tmp_path), "--gan-weights", "0.1", "--quiet", "--jobs", "2"]) == 0
+    shipped = RECIPES["synthetic_anyres"]  # the operating point is the shipped model's weight and amplitude
+    weight = f"{shipped.patch_gan:g}"
+    assert main(["experiment", "--out", str(tmp_path), "--gan-weights", weight, "--quiet", "--jobs", "2"]) == 0
     exp = seen["exp"].resolved()
     assert seen["jobs"] == 2
-    assert [a.name for a in arms(exp) if a.from_posgen and not a.ablation] == ["AnyRes GAN 0.1"]
+    assert [a.name for a in arms(exp) if a.from_posgen and not a.ablation] == [f"AnyRes GAN {weight}"]
+    assert (exp.operating_point, exp.operating_texture) == (shipped.patch_gan, shipped.texture)
     assert ExperimentConfig().tradeoff == (0.03, 0.1, 0.3)
 
 

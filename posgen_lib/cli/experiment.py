@@ -25,7 +25,9 @@ def add(sub) -> None:
                         "trains on every seed")
     p.add_argument("--gan-weights", type=in_range(0.0, 100.0), nargs="+", metavar="W",
                    help="patch-GAN weights of the textured any-resolution arms, one arm each (default 0.03 0.1 0.3; "
-                        "must hold 0.1, the operating point). 0.1 alone trains the shipped point only")
+                        "must hold the operating point's: the weight the shipped any-resolution model of the preset "
+                        "trained with, posgen_lib.eval.shipped.RECIPES). That weight alone trains the shipped "
+                        "point only")
     p.add_argument("--count", type=in_range(2, 100_000, kind=int),
                    help="held-out scenes per scale (default 64; CamVid: the 101 val photos)")
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID")

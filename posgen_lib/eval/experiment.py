@@ -46,6 +46,7 @@ from .runs import cached_run, run_folder, train_runs
 from .report import aggregate, write_report
 from .scenes import held_out_scenes_at
 from .segmenter import load_segmenter
+from .shipped import RECIPES
 
 ARM_SCALE = 4.0  # where every method, the arms and the front are compared
 UNTEXTURED = {"model.anyres_texture_hidden": 0}  # the any-resolution head as before, without a texture branch
@@ -91,8 +92,10 @@ class ExperimentConfig:
     scales: tuple[float, ...] | None = None
     tradeoff: tuple[float, ...] = (0.03, 0.1, 0.3)  # patch-GAN weights of the textured arms
     knobs: tuple[float, ...] = FRONT_KNOBS  # texture amplitudes scored at 4x
-    operating_point: float = 0.1  # the patch-GAN weight of the arm shipped and compared everywhere
-    operating_texture: float = 1.0  # its texture amplitude
+    # The operating point compared everywhere: None is the shipped any-resolution model's recipe (RECIPES of
+    # posgen_lib.eval.shipped: its patch-GAN weight, and the texture amplitude it renders with)
+    operating_point: float | None = None
+    operating_texture: float | None = None
     anyres_lr: float = 2e-3  # base learning rate of the fine-tuned arms (the new heads alone: G lr 1e-3)
 
     def plan(self) -> PresetPlan:
@@ -102,15 +105,17 @@ class ExperimentConfig:
 
     def resolved(self) -> "ExperimentConfig":
         plan = self.plan()
-        if self.operating_point not in self.tradeoff:
-            raise ValueError(f"--gan-weights must hold {self.operating_point:g}, the patch-GAN weight of the operating "
-                             f"point every table compares (ExperimentConfig.tradeoff); got "
+        shipped = RECIPES[f"{self.preset}_anyres"]
+        point = shipped.patch_gan if self.operating_point is None else self.operating_point
+        texture = shipped.texture if self.operating_texture is None else self.operating_texture
+        if point not in self.tradeoff:
+            raise ValueError(f"--gan-weights must hold {point:g}, the patch-GAN weight of the operating point every "
+                             f"table compares (the shipped {self.preset}_anyres model's); got "
                              f"{' '.join(f'{w:g}' for w in self.tradeoff)}")
-        if self.operating_texture not in self.knobs:
-            raise ValueError(f"operating point's texture {self.operating_texture:g} must be one of the knobs "
-                             f"{self.knobs}")
-        smoke = {"tradeoff": (self.operating_point,), "knobs": (0.0, self.operating_texture)} if fast_mode() else {}
-        out = replace(self, **smoke, steps=self.steps if self.steps is not None else budget(plan.steps, 2),
+        if texture not in self.knobs:
+            raise ValueError(f"operating point's texture {texture:g} must be one of the knobs {self.knobs}")
+        smoke = {"tradeoff": (point,), "knobs": (0.0, texture)} if fast_mode() else {}
+        out = replace(self, **smoke, operating_point=point, operating_texture=texture, steps=self.steps if self.steps is not None else budget(plan.steps, 2),
                       anyres_steps=self.anyres_steps if self.anyres_steps is not None else budget(plan.anyres_steps, 2),
                       seeds=tuple(self.seeds) if self.seeds is not None else tuple(range(budget(3, 1))),
                       count=self.count if self.count is not None else budget(plan.count, 2),
