@@ -574,7 +574,11 @@ def test_lab_finds_the_repository_from_any_folder(tmp_path, monkeypatch):
 def test_ctrl_c_while_posgen_starts_is_one_line(tmp_path):
     started = subprocess.Popen([*LAUNCHER, "train", "--preset", "tiny", "--out", "unused", "--steps", "1"],
                                cwd=tmp_path, env=ENV, stderr=subprocess.PIPE, text=True, preexec_fn=ctrl_c_reaches_it)
-    time.sleep(0.3)  # torch is still loading
+    # Ctrl-C once torch is loading, i.e. inside the launcher's import: a fixed wait can fall before Python has
+    # even set itself up on a loaded machine, where no program can catch it
+    maps, deadline = Path(f"/proc/{started.pid}/maps"), time.monotonic() + 60
+    while maps.exists() and "libtorch" not in maps.read_text() and time.monotonic() < deadline:
+        time.sleep(0.01)
     started.send_signal(signal.SIGINT)
     err = started.communicate(timeout=120)[1]
     assert started.returncode == 130 and err.strip().splitlines() == ["posgen: interrupted while starting"], err
