@@ -1,6 +1,7 @@
 """The upscaling experiment (FAST mode), ``posgen eval``, the recipe comparison and the report logic."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -102,12 +103,19 @@ def test_eval_command_errors(experiment, capsys):
 
 # ----- the report's logic ----------------------------------------------------------------------------
 
-def test_ablation_arms_train_on_the_first_seeds_and_the_rest_on_every_seed():
-    exp = ExperimentConfig(seeds=(0, 1, 2), ablation_seeds=2).resolved()
+def test_ablation_and_front_arms_train_on_the_first_seeds_and_the_rest_on_every_seed():
+    exp = ExperimentConfig(seeds=(0, 1, 2), ablation_seeds=2, front_seeds=1, operating_point=0.1).resolved()
+    exp = dataclasses.replace(exp, tradeoff=(0.03, 0.1, 0.3))  # the whole front (a FAST run keeps one weight)
     ablations = {a.name for a in arms(exp) if a.ablation}
     assert ablations == {"AnyRes without texture branch", "AnyRes no consistency"}
-    assert [a.name for a in arms_of_seed(exp, 1)] == [a.name for a in arms(exp)]
-    assert {a.name for a in arms_of_seed(exp, 2)} == {a.name for a in arms(exp)} - ablations
+    others = {"AnyRes GAN 0.03", "AnyRes GAN 0.3"}  # the front beyond the operating point's weight
+    assert {a.name for a in arms(exp) if a.explores} == others
+    assert [a.name for a in arms_of_seed(exp, 0)] == [a.name for a in arms(exp)]
+    assert {a.name for a in arms_of_seed(exp, 1)} == {a.name for a in arms(exp)} - others
+    assert {a.name for a in arms_of_seed(exp, 2)} == {a.name for a in arms(exp)} - ablations - others
+    assert "AnyRes GAN 0.1" in {a.name for a in arms_of_seed(exp, 2)}
+    with pytest.raises(ValueError, match="front_seeds"):
+        ExperimentConfig(front_seeds=0).resolved()
     assert not any(a.ablation for a in arms(ExperimentConfig(preset="camvid", data="x").resolved()))
     with pytest.raises(ValueError, match="ablation_seeds"):
         ExperimentConfig(ablation_seeds=0).resolved()

@@ -23,6 +23,9 @@ def add(sub) -> None:
     p.add_argument("--ablation-seeds", type=positive_int, default=1,
                    help="train the ablation arms on this many of the first seeds (default 1); every other arm "
                         "trains on every seed")
+    p.add_argument("--front-seeds", type=positive_int, default=1,
+                   help="train and score the front's other patch-GAN weights on this many of the first seeds "
+                        "(default 1); the operating point's weight trains on every seed")
     p.add_argument("--gan-weights", type=in_range(0.0, 100.0), nargs="+", metavar="W",
                    help="patch-GAN weights of the textured any-resolution arms, one arm each (default 0.03 0.1 0.3; "
                         "must hold the operating point's: the weight the shipped any-resolution model of the preset "
@@ -92,6 +95,7 @@ def run(args) -> int:
                            anyres_steps=args.anyres_steps, count=args.count,
                            **({"tradeoff": tuple(args.gan_weights)} if args.gan_weights else {}),
                            seeds=tuple(args.seeds) if args.seeds else None, ablation_seeds=args.ablation_seeds,
+                           front_seeds=args.front_seeds,
                            inception=False if args.no_fid else None)
     results = run_experiment(args.out, args.cache, exp, args.device, progress=not args.quiet, jobs=args.jobs)
     names = output_names(exp)

@@ -86,6 +86,9 @@ class ExperimentConfig:
     anyres_steps: int | None = None  # any-resolution fine-tuning
     seeds: tuple[int, ...] | None = None
     ablation_seeds: int = 1  # the ablation arms train on this many of the first seeds
+    # the other patch-GAN weights of the front train (and are scored) on this many of the first seeds; the
+    # operating point's weight, the point a report claims, trains on every seed
+    front_seeds: int = 1
     count: int | None = None  # held-out scenes per scale
     batch_size: int = 8
     inception: bool | None = None  # FID/KID; None: when installed and not in FAST mode
@@ -122,9 +125,11 @@ class ExperimentConfig:
                       inception=self.inception if self.inception is not None else
                       (not fast_mode() and inception_available()),
                       scales=tuple(self.scales) if self.scales is not None else plan.scales)
-        if out.steps < 1 or out.anyres_steps < 1 or out.count < 2 or not out.seeds or out.ablation_seeds < 1:
-            raise ValueError(f"steps={out.steps}, anyres_steps={out.anyres_steps} and ablation_seeds="
-                             f"{out.ablation_seeds} must be >= 1, count={out.count} >= 2, and seeds not empty")
+        if (out.steps < 1 or out.anyres_steps < 1 or out.count < 2 or not out.seeds or out.ablation_seeds < 1
+                or out.front_seeds < 1):
+            raise ValueError(f"steps={out.steps}, anyres_steps={out.anyres_steps}, ablation_seeds="
+                             f"{out.ablation_seeds} and front_seeds={out.front_seeds} must be >= 1, "
+                             f"count={out.count} >= 2, and seeds not empty")
         if self.preset == "camvid" and not self.data:
             raise ValueError("the CamVid experiment needs data=DIR (--data), the CamVid folder")
         return out
@@ -159,6 +164,7 @@ class Arm:
     changes: dict = field(default_factory=dict)  # "model.x" / "train.y" -> value
     from_posgen: bool = False
     ablation: bool = False  # trained on the first ablation_seeds seeds only
+    explores: bool = False  # a front weight other than the operating point's: the first front_seeds seeds only
 
 
 def tradeoff_name(weight: float) -> str:
@@ -188,7 +194,8 @@ def arms(exp: ExperimentConfig) -> list[Arm]:
     """Every trained method of the experiment, baselines first."""
     spade_as_published = {f"model.{key}": value for key, value in SPADE_TRUNK.items()}  # whatever PosGen's trunk
     out = [Arm("PosGen", "posgen"), Arm("SPADE", "spade", spade_as_published)]
-    out += [Arm(tradeoff_name(w), "anyres", {"train.lambda_patch_gan": w}, True) for w in exp.tradeoff]
+    out += [Arm(tradeoff_name(w), "anyres", {"train.lambda_patch_gan": w}, True, explores=w != exp.operating_point)
+            for w in exp.tradeoff]
     if exp.plan().ablations:  # the operating point with one part removed
         point = {"train.lambda_patch_gan": exp.operating_point}
         out += [Arm("AnyRes without texture branch", "anyres", {**point, **UNTEXTURED}, True, ablation=True),
@@ -197,9 +204,11 @@ def arms(exp: ExperimentConfig) -> list[Arm]:
 
 
 def arms_of_seed(exp: ExperimentConfig, seed: int) -> list[Arm]:
-    """The arms trained on ``seed``: the ablations on the first ``exp.ablation_seeds`` seeds, the rest on all."""
-    every = exp.seeds.index(seed) < exp.ablation_seeds
-    return [a for a in arms(exp) if every or not a.ablation]
+    """The arms trained (and scored) on ``seed``: the ablations on the first ``exp.ablation_seeds`` seeds, the
+    front's other weights on the first ``exp.front_seeds``, the rest on all."""
+    index = exp.seeds.index(seed)
+    return [a for a in arms(exp) if (index < exp.ablation_seeds or not a.ablation)
+            and (index < exp.front_seeds or not a.explores)]
 
 
 def at_texture(G, amplitude: float):
@@ -369,7 +378,7 @@ def command_line(exp: ExperimentConfig) -> str:
     default = ExperimentConfig(preset=exp.preset, data=exp.data).resolved()
     words = ["posgen experiment --out docs"] + (["--preset", exp.preset, "--data DIR"] if exp.data else [])
     for option, name in (("--steps", "steps"), ("--anyres-steps", "anyres_steps"), ("--count", "count"),
-                         ("--ablation-seeds", "ablation_seeds")):
+                         ("--ablation-seeds", "ablation_seeds"), ("--front-seeds", "front_seeds")):
         if getattr(exp, name) != getattr(default, name):
             words += [option, str(getattr(exp, name))]
     for option, name in (("--seeds", "seeds"), ("--gan-weights", "tradeoff")):

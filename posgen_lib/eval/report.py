@@ -199,8 +199,9 @@ def write_report(results: dict, path: str | Path) -> Path:
         f"per patch-GAN weight ({', '.join(f'{w:g}' for w in exp['tradeoff'])}); each is rendered at texture "
         f"amplitudes t = {', '.join(f'{t:g}' for t in exp['knobs'])} (t = 0 is the base). The operating point is "
         f"**{point}**; its base is {base}.",
-        f"- Seeds: every arm on every seed except the ablations (the first {exp['ablation_seeds']}); the `seeds` "
-        "column says how many (a spread of 0 there means one seed, not agreement).",
+        f"- Seeds: every arm on every seed except the ablations (the first {exp['ablation_seeds']}) and the front's "
+        f"weights other than the operating point's (the first {exp['front_seeds']}); the "
+        "`seeds` column says how many (a spread of 0 there means one seed, not agreement).",
         "- " + SETUP[exp["preset"]].format(count=exp["count"]),
         "- Metrics: mIoU and the boundary F-score (tolerance one 1x cell) of the dataset's segmenter on the render "
         "against the labels; SegFD (Frechet distance on the segmenter's features); " + fid_note + "; patch-KID "
