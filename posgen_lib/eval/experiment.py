@@ -118,7 +118,8 @@ class ExperimentConfig:
         if texture not in self.knobs:
             raise ValueError(f"operating point's texture {texture:g} must be one of the knobs {self.knobs}")
         smoke = {"tradeoff": (point,), "knobs": (0.0, texture)} if fast_mode() else {}
-        out = replace(self, **smoke, operating_point=point, operating_texture=texture, steps=self.steps if self.steps is not None else budget(plan.steps, 2),
+        out = replace(self, **smoke, operating_point=point, operating_texture=texture,
+                      steps=self.steps if self.steps is not None else budget(plan.steps, 2),
                       anyres_steps=self.anyres_steps if self.anyres_steps is not None else budget(plan.anyres_steps, 2),
                       seeds=tuple(self.seeds) if self.seeds is not None else tuple(range(budget(3, 1))),
                       count=self.count if self.count is not None else budget(plan.count, 2),
