@@ -143,24 +143,38 @@ def test_gan_weights_choose_the_textured_arms(tmp_path, monkeypatch):
     assert ExperimentConfig().tradeoff == (0.03, 0.1, 0.3)
 
 
-def test_a_pass_is_scored_again_only_when_a_model_it_uses_changes(tmp_path, monkeypatch):
+def test_each_row_is_scored_once_and_again_only_when_its_model_changes(tmp_path, monkeypatch):
     import posgen_lib.eval.experiment as experiment_module
 
-    calls = []
-    monkeypatch.setattr(experiment_module, "evaluate", lambda *a, **k: calls.append(1) or [{"generator": "PosGen"}])
+    scored_runs = []
+
+    def fake_evaluate(generators, runs, scenes_at, scales, *args, **kwargs):  # one row per run, tagged
+        scored_runs.extend(runs)
+        return [{"generator": key, "method": method, "scale": scales[0]} for key, method in runs]
+
+    monkeypatch.setattr(experiment_module, "evaluate", fake_evaluate)
     exp = ExperimentConfig().resolved()
-    runs = [("PosGen", "coordinates"), (at_amplitude("AnyRes GAN 0.1", 0.5), "coordinates_hr")]
-    facts = {("PosGen", 0): {"folder": "posgen-s0"}, ("AnyRes GAN 0.1", 0): {"folder": "gan-0.1-s0"}}
+    posgen, textured = ("PosGen", "coordinates"), (at_amplitude("AnyRes GAN 0.1", 0.5), "coordinates_hr")
+    facts = {("PosGen", 0): {"folder": "cache/posgen-s0"}, ("AnyRes GAN 0.1", 0): {"folder": "cache/gan-0.1-s0"}}
 
-    def score():
-        return scored({}, facts, 0, (4.0,), runs, exp, None, tmp_path, "cpu", None, None, False)
+    def score(runs, scales=(4.0,)):
+        scored_runs.clear()
+        rows = scored({}, facts, 0, scales, runs, exp, None, tmp_path, "cpu", None, None, False)
+        return [(r["generator"], r["method"], r["scale"], r["seed"]) for r in rows], list(scored_runs)
 
-    assert score() == [{"generator": "PosGen", "seed": 0}] and len(calls) == 1
-    facts["AnyRes GAN 0.3", 0] = {"folder": "gan-0.3-s0"}  # a new arm joins: this pass does not use it
-    assert score() == [{"generator": "PosGen", "seed": 0}] and len(calls) == 1
-    facts["AnyRes GAN 0.1", 0] = {"folder": "gan-0.1-s0-retrained"}  # a model this pass renders changed
-    score()
-    assert len(calls) == 2
+    rows, work = score([posgen, textured])
+    assert rows == [("PosGen", "coordinates", 4.0, 0), (*textured, 4.0, 0)] and work == [posgen, textured]
+    facts["AnyRes GAN 0.3", 0] = {"folder": "cache/gan-0.3-s0"}  # a new arm joins: nothing is scored again
+    assert score([posgen, textured]) == (rows, [])
+    moved = (at_amplitude("AnyRes GAN 0.1", 0.25), "coordinates_hr")  # a new amplitude: only its own row
+    rows, work = score([posgen, moved, textured])
+    assert work == [moved] and [r[:2] for r in rows] == [posgen, moved, textured]
+    one_x = score([posgen, ("PosGen", "bicubic"), textured], scales=(1.0,))  # 1x: one row per generator
+    assert [key for key, _ in one_x[1]] == ["PosGen", textured[0]] and len(one_x[0]) == 2
+    facts["AnyRes GAN 0.1", 0] = {"folder": "cache/gan-0.1-s0-retrained"}  # a model these rows render changed
+    assert score([posgen, moved, textured])[1] == [moved, textured]
+    facts["PosGen", 0] = {"folder": "elsewhere/posgen-s0"}  # the same run in a moved cache folder
+    assert score([posgen])[1] == []
 
 
 def test_the_report_names_the_command_that_reproduces_it(monkeypatch):

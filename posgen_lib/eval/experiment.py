@@ -38,6 +38,7 @@ from ..data.transforms import to_semantics
 from ..models.registry import GENERATOR_CLASSES, count_parameters
 from ..models.texture import TEXTURE_STEPS
 from ..perf.memory import PeakTensorMemory
+from ..records import atomic_write_text
 from ..runtime import default_device
 from .comparison import comparison_figure, front_figure, pick_scene, spectrum_figure
 from .evaluate import evaluate, generate, ground_truth_rows
@@ -308,23 +309,36 @@ def passes(exp: ExperimentConfig) -> list[tuple[tuple[float, ...], list[tuple[st
     return out
 
 
+def row_file(cache: Path, facts: dict, seed: int, run: tuple[str, str], scale: float, exp) -> Path:
+    """Where the score row of ``run`` (generator key, method) at ``scale`` is cached: named by what it
+    depends on, the trained model (its run folder, whose name holds its config's hash), the texture amplitude
+    and method it renders with, the scale and the held-out set. A row does not depend on the other runs
+    scored beside it (every KID draws its subsets with a fixed seed), so adding an arm or moving the
+    operating point scores only the rows that are new."""
+    key, method = run
+    folder = Path(facts[arm_of(key), seed]["folder"]).name
+    spec = {"model": folder, "generator": key, "method": method if scale != 1 else "1x", "scale": scale,
+            "count": exp.count, "inception": exp.inception, "version": 4}  # 4: one file per row
+    return cache / "scores" / (hashlib.sha1(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12] + ".json")
+
+
 def scored(generators: dict, facts: dict, seed: int, scales, runs, exp, cfg, cache: Path, device, segmenter,
            scenes_at, progress: bool) -> list[dict]:
-    """The rows of one evaluation pass of one seed, cached in ``cache/scores`` by what they depend on: the
-    trained models its runs use (so a pass is not scored again when other arms join the experiment)."""
-    used = {arm_of(key) for key, _ in runs}
-    key = {"models": sorted(f["folder"] for (name, s), f in facts.items() if s == seed and name in used),
-           "scales": list(scales), "runs": runs, "count": exp.count, "inception": exp.inception,
-           "version": 3}  # 3: held-out scene i rendered with noise seed i
-    path = cache / "scores" / (hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12] + ".json")
-    if path.is_file():
-        return json.loads(path.read_text())
-    rows = evaluate(generators, runs, scenes_at, scales, cfg, device, segmenter=segmenter,
-                    inception=exp.inception, batch_size=exp.batch_size, progress=progress)
-    rows = [{**r, "seed": seed} for r in rows]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(rows))
-    return rows
+    """The rows of one evaluation pass of one seed: read from ``cache/scores`` (:func:`row_file`) where
+    present, the others scored, one call of :func:`evaluate` per scale, and cached as they come."""
+    files, missing = {}, {}
+    for scale in scales:
+        todo = runs if scale != 1 else list({key: (key, m) for key, m in runs}.values())  # 1x: one per generator
+        for run in todo:
+            files[run, scale] = row_file(cache, facts, seed, run, scale, exp)
+            if not files[run, scale].is_file():
+                missing.setdefault(scale, []).append(run)
+    for scale, todo in missing.items():
+        rows = evaluate(generators, todo, scenes_at, (scale,), cfg, device, segmenter=segmenter,
+                        inception=exp.inception, batch_size=exp.batch_size, progress=progress)
+        for run, row in zip(todo, rows):
+            atomic_write_text(files[run, scale], json.dumps({**row, "seed": seed}))
+    return [json.loads(path.read_text()) for path in files.values()]
 
 
 @torch.no_grad()
