@@ -73,7 +73,8 @@ def add(sub) -> None:
     anyres.add_argument("--no-freeze", action="store_true", help="with --init: train the trunk and head too")
     anyres.add_argument("--scale-max", type=in_range(1, 16), help="largest training scale (default 4)")
     anyres.add_argument("--patch-gan", type=in_range(0, 100), metavar="LAMBDA",
-                        help="weight of the discriminator on high-resolution patches (default 0.03, the shipped operating point; docs/results.md)")
+                        help="weight of the discriminator on high-resolution patches (default 0.03; the shipped "
+                             "models' weights were chosen on the front of docs/results.md and docs/results_camvid.md)")
     anyres.add_argument("--rec", type=in_range(0, 100), metavar="LAMBDA",
                         help="weight of the L1 reconstruction of the patches (default 1)")
     anyres.add_argument("--texture", type=in_range(0, 1), metavar="T",

@@ -120,10 +120,12 @@ class Recipe:
 # reaches 64.5 +- 1.6% mIoU (docs/training.md); the shipped model aims at 70% (the photos score 73.9%)
 SYNTHETIC_STEPS = 8000
 CAMVID_STEPS = 9000  # 0.3 s per step on 2 CPU cores (bfloat16): about 48 minutes (docs/model_card_camvid.md)
-# On the CLADE trunk the synthetic texture branch paints coloured speckle on cars and facades at full amplitude;
-# half of it scored best of 0, 0.5 and 1 at 4x on 100 held-out scenes (mIoU 69.9 vs 60.8 and 66.9%, SegFD 1.36
-# vs 1.70 and 1.74; docs/training.md): provisional, until issue 19's front on the synthetic preset re-chooses it
-SYNTHETIC_TEXTURE = 0.5
+# The synthetic operating point, chosen on the 4x front of `posgen experiment` (docs/results.md, 3 seeds): of
+# every patch-GAN weight and texture amplitude, GAN 0.3 at half texture beats joint bilateral upsampling by
+# more than the seeds' spreads on both patch-KIDs (boundary 58.5 vs 80.7, interior 49.1 vs 60.6 x1e3) and ties
+# it on band PSNR (17.37 vs 17.37 dB); GAN 0.1 at a quarter also wins two of the three (band PSNR, interior)
+# and loses the tie-break, mIoU (64.6 vs 67.1%), with a third of the texture energy
+SYNTHETIC_PATCH_GAN, SYNTHETIC_TEXTURE = 0.3, 0.5
 CAMVID_PATCH_GAN, CAMVID_TEXTURE = 0.1, 1.0  # provisional: GAN 0.1 at full texture, until the CamVid front is measured
 RECIPES = {
     "synthetic": Recipe("posgen", "PosGen: CLADE trunk + per-pixel head (the recipe docs/training.md chose at "
@@ -134,7 +136,8 @@ RECIPES = {
     "synthetic_anyres": Recipe(
         "anyres", "any-resolution PosGen: a detail head that reads the label map at the output resolution, "
         "trained at random scales in [1, 4] on the frozen trunk and head of `synthetic` (notebook 06)",
-        steps=1500, lr=2e-3, init="pretrained:synthetic", patch_gan=0.03, texture=SYNTHETIC_TEXTURE),
+        steps=1500, lr=2e-3, init="pretrained:synthetic", patch_gan=SYNTHETIC_PATCH_GAN,
+        texture=SYNTHETIC_TEXTURE),
     "synthetic_pixelwise": Recipe(
         "pixelwise", "fully pixel-wise generator with a 1/16-resolution context code (notebook 08)"),
     "synthetic_pixelwise_nocontext": Recipe(
