@@ -120,11 +120,11 @@ class Recipe:
 # reaches 64.5 +- 1.6% mIoU (docs/training.md); the shipped model aims at 70% (the photos score 73.9%)
 SYNTHETIC_STEPS = 8000
 CAMVID_STEPS = 9000  # 0.3 s per step on 2 CPU cores (bfloat16): about 48 minutes (docs/model_card_camvid.md)
-# The synthetic operating point, chosen on the 4x front of `posgen experiment` (docs/results.md, 3 seeds): of
-# every patch-GAN weight and texture amplitude, GAN 0.3 at half texture beats joint bilateral upsampling by
-# more than the seeds' spreads on both patch-KIDs (boundary 58.5 vs 80.7, interior 49.1 vs 60.6 x1e3) and ties
-# it on band PSNR (17.37 vs 17.37 dB); GAN 0.1 at a quarter also wins two of the three (band PSNR, interior)
-# and loses the tie-break, mIoU (64.6 vs 67.1%), with a third of the texture energy
+# The synthetic operating point, from the 4x front of `posgen experiment` (docs/results.md, 3 seeds). Every
+# point at t = 0.5 beats joint bilateral upsampling on boundary patch-KID and ties it on band PSNR and interior
+# patch-KID, every point at t = 0.25 beats it on band PSNR and ties the patch-KIDs; none wins all three. At
+# t = 0.5 the three weights tie; GAN 0.3's interior patch-KID holds on every seed (49.1 +- 4.1 x1e3, against
+# 47.3 +- 16.2 at 0.03 and 60.5 +- 10.9 at 0.1), and the lowest boundary patch-KID is worth more than 0.45 dB here
 SYNTHETIC_PATCH_GAN, SYNTHETIC_TEXTURE = 0.3, 0.5
 CAMVID_PATCH_GAN, CAMVID_TEXTURE = 0.1, 1.0  # provisional: GAN 0.1 at full texture, until the CamVid front is measured
 RECIPES = {
