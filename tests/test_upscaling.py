@@ -64,6 +64,19 @@ def test_results_and_targets_tables_read_the_experiment(tmp_path):
         upscaling.load_results(tmp_path / "missing.json")
 
 
+def test_the_front_figure_draws_each_weight_over_the_knob_and_the_references():
+    point = {"psnr_band": 17.0, "patch_kid_boundary": 0.2, "patch_kid_interior": 0.1}
+    rows = [{"generator": f"AnyRes GAN 0.1 t={t:g}", "method": "coordinates_hr", "scale": 4.0, "seed": s,
+             **point, "psnr_band": 17.0 - t} for t in (0.0, 1.0) for s in (0, 1)]
+    rows += [{"generator": "AnyRes GAN 0.1 t=1", "method": "joint_bilateral_hr", "scale": 4.0, "seed": 0, **point}]
+    results = {"rows": rows, "meta": {"operating_point": "AnyRes GAN 0.1 t=1",
+                                      "experiment": {"tradeoff": [0.1], "knobs": [0.0, 1.0]}}}
+    ax = upscaling.front_figure(results).axes[0]
+    (curve,) = ax.lines[:1]
+    assert list(curve.get_ydata()) == [17.0, 16.0] and list(curve.get_xdata()) == pytest.approx([150.0, 150.0])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["any-res, GAN 0.1", "joint bilateral (HR labels)"]
+
+
 def test_chunked_working_memory_stays_flat(models, dataset):
     G = models["posgen"]
     sem = pg.course.views.semantics(G, dataset[0])

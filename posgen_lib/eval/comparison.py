@@ -180,7 +180,7 @@ def comparison_figure(generators: dict, runs: list[tuple[str, str]], cfg, scenes
 
 
 def front_figure(agg: dict, curves: dict[str, list[tuple[float, str]]], references: dict[str, tuple[str, str]],
-                 path: str | Path, scale: float = 4.0) -> Path:
+                 scale: float = 4.0) -> Figure:
     """The distortion-perception plane at ``scale``: band PSNR against patch-KID (boundary and interior crops
     averaged). ``curves``: one line per label, through the generator keys of (texture amplitude, key) pairs
     rendered by their own method (coordinates_hr), from t = 0, the faithful base, up; ``references``: single
@@ -214,7 +214,7 @@ def front_figure(agg: dict, curves: dict[str, list[tuple[float, str]]], referenc
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    return save_figure(fig, path, dpi=110)
+    return fig
 
 
 @torch.no_grad()

@@ -38,7 +38,7 @@ from ..data.transforms import to_semantics
 from ..models.registry import GENERATOR_CLASSES, count_parameters
 from ..models.texture import TEXTURE_STEPS
 from ..perf.memory import PeakTensorMemory
-from ..records import atomic_write_text
+from ..records import atomic_write_text, save_figure
 from ..runtime import default_device
 from .comparison import comparison_figure, front_figure, pick_scene, spectrum_figure
 from .evaluate import evaluate, generate, ground_truth_rows
@@ -367,16 +367,15 @@ def cost_rows(models: dict, runs: list[tuple[str, str]], cfg, scenes_1x, scenes_
              "working_mib": working_mib[run]} for run in runs]
 
 
-def front_curves(exp: ExperimentConfig) -> dict[str, list[tuple[float, str]]]:
+def front_curves(tradeoff, knobs) -> dict[str, list[tuple[float, str]]]:
     """One curve of the front per patch-GAN weight: (texture amplitude, generator key) from t = 0 up."""
-    return {f"any-res, GAN {w:g}": [(t, at_amplitude(tradeoff_name(w), t)) for t in exp.knobs]
-            for w in exp.tradeoff}
+    return {f"any-res, GAN {w:g}": [(t, at_amplitude(tradeoff_name(w), t)) for t in knobs] for w in tradeoff}
 
 
-def reference_points(exp: ExperimentConfig) -> dict[str, tuple[str, str]]:
-    """The fixed methods drawn on the front: upscaling the operating point's 1x output, PosGen, SPADE."""
-    point = operating_name(exp)
-    return {"bicubic": (point, "bicubic"), "joint bilateral (HR labels)": (point, "joint_bilateral_hr"),
+def reference_points(operating: str) -> dict[str, tuple[str, str]]:
+    """The fixed methods drawn on the front: upscaling the 1x output of the ``operating`` generator (its
+    key), PosGen, SPADE."""
+    return {"bicubic": (operating, "bicubic"), "joint bilateral (HR labels)": (operating, "joint_bilateral_hr"),
             "PosGen coordinates": ("PosGen", "coordinates"), "SPADE trunk at output size": ("SPADE", "trunk_hr")}
 
 
@@ -438,8 +437,9 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
         figures[f"crops_{scale:g}x"] = comparison_figure(
             first, runs, cfg, scenes_at(1.0), scenes_at(scale), index,
             img / f"{names['prefix']}upscaling_{scale:g}x.png", device=device)
-    figures["front"] = front_figure(aggregate(rows), front_curves(exp), reference_points(exp),
-                                    img / f"{names['prefix']}anyres_front.png")
+    figures["front"] = save_figure(front_figure(aggregate(rows), front_curves(exp.tradeoff, exp.knobs),
+                                                reference_points(operating_name(exp))),
+                                   img / f"{names['prefix']}anyres_front.png", dpi=110)
     figures["spectra"] = spectrum_figure(first, operating_name(exp), cfg, scenes_at, exp.scales,
                                          img / f"{names['prefix']}spectra.png", device)
     meta = {"experiment": asdict(exp), "command": command_line(exp),

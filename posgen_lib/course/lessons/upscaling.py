@@ -6,10 +6,10 @@
   ground truth, optionally cropped.
 * :func:`patches_figure` -- what any-resolution training sees: the 1x labels with the patch windows,
   and the ground-truth patches at the drawn scale.
-* :func:`load_results`, :func:`results_table`, :func:`tradeoff_figure` -- the numbers of ``posgen experiment``
+* :func:`load_results`, :func:`results_table`, :func:`front_figure` -- the numbers of ``posgen experiment``
   (``docs/results.json``; the course reads the copy shipped in the package, ``course/assets/results.json``,
   so that notebook 06 runs in any folder): every metric of every method, mean and spread over seeds, and
-  the distortion-perception trade-off of the any-resolution arms. :func:`targets_table` lists the
+  the distortion-perception front of the any-resolution arms over the texture knob. :func:`targets_table` lists the
   project's own targets (docs/results.md), not shown in the course.
 * :class:`MemoryRow`, :func:`memory_figure` -- the working memory of banded renders (measured in the notebook).
 """
@@ -27,7 +27,9 @@ from matplotlib.patches import Rectangle
 
 from ...data.labels import colorize
 from ...data.transforms import to_semantics
+from ...eval import comparison
 from ...eval.evaluate import HEADERS
+from ...eval.experiment import front_curves, reference_points
 from ...eval.report import aggregate, fmt, targets
 from ...rendering import METHODS, upscale
 from ...viz import to_uint8
@@ -109,38 +111,20 @@ def load_results(path: str | Path | None = None) -> dict:
     return json.loads(path.read_text())
 
 
-def tradeoff_points(results: dict, scale: float = 4.0) -> dict:
-    """``{label: {metric: (mean, sd), ...}}`` for each patch-GAN weight of the experiment's trade-off arms
-    (their own renders at ``scale`` with the high-resolution labels) and bicubic of the operating point."""
-    agg, exp = aggregate(results["rows"]), results["meta"]["experiment"]
-    keys = {f"GAN weight {w:g}": (f"AnyRes GAN {w:g}", "coordinates_hr", scale) for w in exp["tradeoff"]}
-    keys["bicubic of the 1x output"] = (f"AnyRes GAN {exp['operating_point']:g}", "bicubic", scale)
-    return {label: agg[key] for label, key in keys.items() if key in agg}
+def front_figure(results: dict, scale: float = 4.0) -> Figure:
+    """The distortion-perception front of the experiment at ``scale``: band PSNR against patch-KID for every
+    patch-GAN weight over the texture knob, with bicubic, joint bilateral upsampling, PosGen's coordinates
+    and SPADE at the output size as single points (the report's own figure, :func:`posgen_lib.eval.comparison
+    .front_figure`, drawn from the results)."""
+    meta = results["meta"]
+    return comparison.front_figure(aggregate(results["rows"]),
+                                   front_curves(meta["experiment"]["tradeoff"], meta["experiment"]["knobs"]),
+                                   reference_points(meta["operating_point"]), scale)
 
 
-def tradeoff_figure(results: dict, scale: float = 4.0) -> Figure:
-    """Band PSNR against the band sharpness ratio (left) and against KID (right) for the trade-off arms."""
-    points = tradeoff_points(results, scale)
-    fig = Figure(figsize=(9, 3.4))
-    axes = fig.subplots(1, 2)
-    for ax, metric, label in ((axes[0], "sharpness", "band sharpness ratio (1 = the photo)"),
-                              (axes[1], "kid", "KID x1e3 (lower is better)")):
-        for name, stats in points.items():
-            if metric not in stats or "psnr_band" not in stats:
-                continue
-            factor = 1000 if metric == "kid" else 1
-            (x, dx), (y, dy) = stats[metric][:2], stats["psnr_band"][:2]
-            ax.errorbar(x * factor, y, xerr=dx * factor, yerr=dy, fmt="s" if name.startswith("bicubic") else "o",
-                        capsize=3)
-            ax.annotate(name, (x * factor, y), textcoords="offset points", xytext=(5, 4), fontsize=7)
-        ax.set_xlabel(label)
-        ax.set_ylabel(f"band PSNR at {scale:g}x (dB)")
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-TABLE_METRICS = ("miou", "segfd", "kid", "psnr", "psnr_band", "ssim_band", "sharpness", "consistency", "stripes")
+# The columns notebook 06 prints (docs/results.md has more): segmentation, realism, fidelity, texture.
+TABLE_METRICS = ("miou", "kid", "patch_kid_boundary", "patch_kid_interior", "psnr_band", "psnr_interior",
+                 "psnr_lowpass", "edge_energy", "texture_energy")
 
 
 def results_table(results: dict, scale: float, generators: tuple[str, ...] | None = None,
