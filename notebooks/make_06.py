@@ -372,57 +372,70 @@ pg.course.lessons.upscaling.comparison_figure(runs, streets, 3, scale=4, crop=(s
 md(r"""
 ## 7. Measured results
 
-`posgen experiment` trains PosGen, the SPADE baseline and the any-resolution operating point with three seeds
-each, and the other any-resolution arms (the trade-off and the ablations) with one; the 1x budgets are equal
-(2,000 steps with an EMA). It scores every method on held-out test scenes at 1x, 2x, 3.3x, 4x and 8x (8x is
-beyond the training scales). The repository's `docs/results.md` has the whole report; the package ships
-its numbers (`docs/results.json`), which are read here: every metric of every method at 4x (mean ± sd over
-seeds, best band PSNR first). Higher is better for mIoU,
-PSNR, band PSNR, band SSIM and consistency; lower for SegFD and KID; sharpness is best at 1.0; stripes (a
-pattern at the same place in every image, dB over the photos') best at or below 0. Read the SPADE rows
-too: where SPADE's trunk, run on the high-resolution labels at 16 times the cost, scores better, the table
-says so.
+`posgen experiment` trains PosGen, the SPADE baseline and the any-resolution head with three patch-GAN weights
+(0.03, 0.1 and 0.3), each on three seeds (the 1x budgets are equal: 2,000 steps with an EMA), and scores them
+on 64 held-out test scenes at 1x, 2x, 3.3x, 4x and 8x (8x is twice the largest training scale). Besides mIoU
+and KID it measures what an upscaler is for:
+
+- **fidelity**: band PSNR (within one trunk cell of a class boundary), interior PSNR, and PSNR after a
+  low-pass filter (is the colour under the texture right?);
+- **realism where it is judged**: patch-KID, the KID of thousands of 32x32 crops centred on class
+  boundaries and, apart, inside regions (64 whole images are too few for a KID);
+- **texture**: the gradient energy on the label edges (edge energy) and inside regions (texture energy),
+  each as a ratio to the photo's (1 = the photo's).
+
+The repository's `docs/results.md` has the whole report; the package ships its numbers (`docs/results.json`),
+read here. The main methods at 4x (mean ± sd over three seeds, best band PSNR first; higher is better for
+mIoU and PSNR, lower for KID, 1 is best for the energies):
 """)
 
 code("""
 results = pg.course.lessons.upscaling.load_results()  # the experiment's numbers, shipped with the package
-print(f"{len(results['rows'])} scored rows; seeds {results['meta']['experiment']['seeds']}")
-print(pg.course.lessons.upscaling.results_table(results, 4.0))
+point, base = results["meta"]["operating_point"], results["meta"]["base"]
+print(f"{len(results['rows'])} scored rows; seeds {results['meta']['experiment']['seeds']}; operating point {point}")
+print(pg.course.lessons.upscaling.results_table(results, 4.0, generators=(point, base, "PosGen", "SPADE")))
 """)
 
 md(r"""
-And at the other scales (the scorer runs the four core methods there; 8x is twice the largest training scale):
+And the core methods at the other scales (8x is twice the largest training scale):
 """)
 
 code("""
 for scale in (2.0, 3.3, 8.0):
     print(f"--- {scale:g}x")
-    print(pg.course.lessons.upscaling.results_table(results, scale))
+    print(pg.course.lessons.upscaling.results_table(results, scale, generators=(point, base, "PosGen", "SPADE")))
 """)
 
 md(r"""
 Distortion and perception pull against each other (Blau & Michaeli, CVPR 2018): L1 alone paints each class's
-conditional median (edges from the labels, no texture); the patch discriminator brings texture back and costs
-PSNR, because texture that is plausible but not the photo's own is penalised twice. The experiment trained the
-any-resolution head with four discriminator weights (one seed each, the operating point 0.03 with three):
+conditional mean (edges from the labels, no texture), and texture that is plausible but not the photo's own
+is penalised twice by PSNR. The model's texture knob walks that trade-off at render time, and the
+discriminator weight sets how the texture was learned. The experiment scores every weight at every amplitude:
+each line below is one weight, from $t = 0$ (the faithful base, top right) to $t = 1$; the single points are
+the methods it competes with.
 """)
 
 code("""
-pg.course.lessons.upscaling.tradeoff_figure(results)  # band PSNR against sharpness (left) and KID (right) at 4x
+pg.course.lessons.upscaling.front_figure(results)  # band PSNR against patch-KID at 4x, mean ± sd over seeds
 """)
 
 md(r"""
-Read the two panels separately. **Against KID** (right) the trade-off is there: a larger discriminator weight
-buys a lower KID (images whose feature statistics are closer to the photos') with band PSNR, from 18.05 dB
-and KID 0.32 without the discriminator to 16.17 dB and 0.19 at weight 0.1 (0.01 and 0.03 do not keep that
-order, within one seed's noise). **Against the sharpness ratio** (left) it is not: the L1-only head (weight 0)
-is sharper in the band (0.56) than weights 0.01 and 0.03 (0.42 and 0.54), and only 0.1 is sharper (0.70). The
-ratio sums squared differences over the boundary band, where most of the energy is the jump between two
-classes, and every arm draws that jump from the same high-resolution labels; the texture the discriminator
-adds is a small part of the sum. So this ratio measures how crisp the class edges are, not whether there is
-texture: to see texture, score the interiors apart from the edges (notebook 07's `pixel_scores` reports
-both).
+Read it from the top right. At $t = 0$ the model is its faithful base, trained with L1 alone: the best band PSNR
+of any method here (18.0 dB) and the worst patch-KID, because it paints each region flat (the three weights'
+lines start at the same point: the discriminator trains only the texture branch). Turning the knob up to
+$t = 0.5$ buys realism with fidelity at every weight: a third off both patch-KIDs at $t = 0.25$ for 0.2 dB,
+the lowest boundary patch-KID at $t = 0.5$ for 0.6 dB. Past $t = 0.5$ both axes get worse: the texture
+reaches the photo's energy but not its kind (a noise-driven speckle where the photos have windows and
+paintwork), and the patch-KID of the interiors sees it. Those points are off the front.
 
+The shipped model sits on it at weight 0.3 and $t = 0.5$ (`pg.pretrained("synthetic_anyres")`, chosen from
+this figure): it beats joint bilateral upsampling, which reads the same 4x labels, on both patch-KIDs by more
+than the seeds' spreads and ties it on band PSNR. No point beats joint bilateral on all three at once: where
+band PSNR wins ($t \le 0.25$) the boundary patch-KID only ties. Joint bilateral is a strong reference because
+its edges are the labels' own; what it cannot do is texture (its texture energy is 0.01).
+""")
+
+md(r"""
 ## 8. On real photos: CamVid at 4x
 
 Everything so far used procedural scenes, whose ground truth can be drawn at any size. CamVid (notebook 04)
@@ -911,8 +924,8 @@ md(r"""
 md(r"""
 No: it is the perception-distortion trade-off (Blau & Michaeli 2018). Texture that is plausible but not exactly
 the photo's adds error twice (where the photo has detail the render does not, and the reverse), so PSNR
-rewards the blurry conditional mean; sharpness and KID reward realistic texture. A method chooses a point on
-the curve; the experiment reports the curve.
+rewards the blurry conditional mean; patch-KID and texture energy reward realistic texture. A method chooses a
+point on the curve (here with the texture knob); the experiment reports the curve.
 """, **answer("06-q4"))
 
 md(r"""
