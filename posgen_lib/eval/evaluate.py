@@ -134,6 +134,12 @@ class _RunScores:
 
 
 @torch.no_grad()
+def runs_at(runs: list[tuple[str, str]], scale: float) -> list[tuple[str, str]]:
+    """The runs :func:`evaluate` scores at ``scale``: all of them, except at 1x, where every method of one
+    generator is its 1x output, so each generator is scored once (its row's method is "1x")."""
+    return runs if scale != 1 else list({key: (key, m) for key, m in runs}.values())
+
+
 def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, cfg, device="cpu",
              segmenter=None, segfd: bool = True, inception: bool = True, batch_size: int = 8,
              ground_truth: bool = True, progress: bool = True) -> list[dict]:
@@ -170,8 +176,7 @@ def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, c
                 d.add_real(real)
             if patches is not None:
                 patches.add(real, start, real=True)
-        # At 1x all methods of one generator coincide: score each generator once.
-        todo = runs if scale != 1 else list({key: (key, m) for key, m in runs}.values())
+        todo = runs_at(runs, scale)
         for key, method in tqdm(todo, desc=f"scale {scale:g}x", disable=not progress):
             G = generators[key]
             scores = _RunScores(segmenter, ground_truth)

@@ -41,7 +41,7 @@ from ..perf.memory import PeakTensorMemory
 from ..records import atomic_write_text, save_figure
 from ..runtime import default_device
 from .comparison import comparison_figure, front_figure, pick_scene, spectrum_figure
-from .evaluate import evaluate, generate, ground_truth_rows
+from .evaluate import evaluate, generate, ground_truth_rows, runs_at
 from .fid import inception_available
 from .runs import cached_run, run_folder, train_runs
 from .report import aggregate, write_report
@@ -326,19 +326,20 @@ def scored(generators: dict, facts: dict, seed: int, scales, runs, exp, cfg, cac
            scenes_at, progress: bool) -> list[dict]:
     """The rows of one evaluation pass of one seed: read from ``cache/scores`` (:func:`row_file`) where
     present, the others scored, one call of :func:`evaluate` per scale, and cached as they come."""
-    files, missing = {}, {}
+    rows, missing = {}, {}  # (run, scale) -> row, in the pass's order; scale -> [(run, its file)] not yet scored
     for scale in scales:
-        todo = runs if scale != 1 else list({key: (key, m) for key, m in runs}.values())  # 1x: one per generator
-        for run in todo:
-            files[run, scale] = row_file(cache, facts, seed, run, scale, exp)
-            if not files[run, scale].is_file():
-                missing.setdefault(scale, []).append(run)
+        for run in runs_at(runs, scale):
+            path = row_file(cache, facts, seed, run, scale, exp)
+            rows[run, scale] = json.loads(path.read_text()) if path.is_file() else None
+            if rows[run, scale] is None:
+                missing.setdefault(scale, []).append((run, path))
     for scale, todo in missing.items():
-        rows = evaluate(generators, todo, scenes_at, (scale,), cfg, device, segmenter=segmenter,
-                        inception=exp.inception, batch_size=exp.batch_size, progress=progress)
-        for run, row in zip(todo, rows):
-            atomic_write_text(files[run, scale], json.dumps({**row, "seed": seed}))
-    return [json.loads(path.read_text()) for path in files.values()]
+        new = evaluate(generators, [run for run, _ in todo], scenes_at, (scale,), cfg, device, segmenter=segmenter,
+                       inception=exp.inception, batch_size=exp.batch_size, progress=progress)
+        for (run, path), row in zip(todo, new):
+            rows[run, scale] = {**row, "seed": seed}
+            atomic_write_text(path, json.dumps(rows[run, scale]))
+    return list(rows.values())
 
 
 @torch.no_grad()
