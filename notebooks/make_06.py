@@ -430,7 +430,7 @@ paintwork), and the patch-KID of the interiors sees it. Those points are off the
 
 The shipped model sits on it at weight 0.3 and $t = 0.5$ (`pg.pretrained("synthetic_anyres")`, chosen from
 this figure): it beats joint bilateral upsampling, which reads the same 4x labels, on both patch-KIDs by more
-than the seeds' spreads and ties it on band PSNR. No point beats joint bilateral on all three at once: where
+than the spread over its three training runs and ties it on band PSNR. No point beats joint bilateral on all three at once: where
 band PSNR wins ($t \le 0.25$) the boundary patch-KID only ties. Joint bilateral is a strong reference because
 its edges are the labels' own; what it cannot do is texture (its texture energy is 0.01).
 """)
