@@ -362,7 +362,7 @@ outside the notebook's own folder, `pg.course.checkpoint_folder(...)` (set `POSG
 code("""
 cfg = pg.preset("synthetic")
 cfg.model.generator, cfg.train.steps, cfg.train.ema_decay = "spade", pg.budget(2000, 3), 0.999
-B = pg.load_or_train(cfg, pg.course.checkpoint_folder(f"06_synthetic_spade_{cfg.train.steps}_steps"))  # the cache
+B = pg.load_or_train(cfg, pg.course.checkpoint_folder("06_synthetic_spade", cfg))  # the cache
 runs = {"PosGen coordinates": (G, "coordinates"), "bicubic of anyres 1x": (A, "bicubic"),
         "joint bilateral (HR labels)": (A, "joint_bilateral_hr"), "SPADE trunk on HR labels": (B, "trunk_hr"),
         "SPADE features resampled": (B, "features_bilinear"), "any-resolution (HR labels)": (A, "coordinates_hr")}

@@ -61,5 +61,25 @@ def test_notebook_05_runs_alone_in_an_empty_folder(tmp_path):
             else:
                 os.environ[key] = value
     assert sorted(p.name for p in folder.iterdir()) == [notebook.name], "the notebook left files in its folder"
-    trained = sorted(p.parent.name for p in cache.rglob("model.pt"))
-    assert trained == ["05_synthetic_3_steps", "05_synthetic_no_fm_3_steps"], f"trained into POSGEN_CKPT_DIR: {trained}"
+    trained = sorted(re.sub("-[0-9a-f]{10}$", "-<recipe>", p.parent.name) for p in cache.rglob("model.pt"))
+    assert trained == ["05_synthetic-<recipe>", "05_synthetic_no_fm-<recipe>"], f"trained into POSGEN_CKPT_DIR: {trained}"
+
+
+def test_a_notebooks_checkpoint_folder_is_named_by_its_recipe(monkeypatch, tmp_path):
+    """A model trained with another budget or recipe (a FAST test run, an older package) is never reused."""
+    from posgen_lib.config import preset
+    from posgen_lib.course.cache import checkpoint_folder
+    monkeypatch.setenv("POSGEN_CKPT_DIR", str(tmp_path))
+    cfg = preset("synthetic")
+    folder = checkpoint_folder("06_synthetic_spade", cfg)
+    assert folder.parent == tmp_path and folder.name.startswith("06_synthetic_spade-")
+    assert checkpoint_folder("06_synthetic_spade", preset("synthetic")) == folder  # the same recipe: found again
+    for field, value in (("steps", cfg.train.steps + 1), ("lambda_feat", 0.0)):
+        changed = preset("synthetic")
+        setattr(changed.train, field, value)
+        assert checkpoint_folder("06_synthetic_spade", changed) != folder, field
+    changed = preset("synthetic")
+    changed.model.modulation = "spade" if cfg.model.modulation != "spade" else "clade"
+    assert checkpoint_folder("06_synthetic_spade", changed) != folder
+    with pytest.raises(ValueError, match="one folder name"):
+        checkpoint_folder("../elsewhere", cfg)

@@ -3,7 +3,7 @@
 A notebook that trains ("load the checkpoint if present, else train with the
 budget") writes its run into ``checkpoint_folder(name)``::
 
-    G = pg.load_or_train(cfg, pg.course.checkpoint_folder(f"05_synthetic_{steps}_steps"))
+    G = pg.load_or_train(cfg, pg.course.checkpoint_folder("05_synthetic", cfg))
 
 The folder lives under ``$POSGEN_CKPT_DIR`` when that is set, else under the
 user's cache folder (``$XDG_CACHE_HOME/posgen/checkpoints``, by default
@@ -19,6 +19,9 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+
+from ..config import Config
+from ..eval.runs import recipe_digest
 
 ENV = "POSGEN_CKPT_DIR"
 
@@ -37,16 +40,19 @@ def checkpoint_dir() -> Path:
     return Path(value).expanduser() if value else user_cache_dir() / "checkpoints"
 
 
-def checkpoint_folder(name: str) -> Path:
-    """``checkpoint_dir() / name``: the run folder a notebook trains into (created by the trainer).
+def checkpoint_folder(name: str, cfg: Config) -> Path:
+    """``checkpoint_dir() / f"{name}-{recipe_digest(cfg)}"``: the run folder a notebook trains ``cfg`` into
+    (created by the trainer).
 
-    ``name`` is one folder name (no separators), e.g. ``"05_synthetic_200_steps"``;
-    put the step budget in it, so that a tiny model left by a ``POSGEN_FAST=1``
-    run is never reused by a full run.
+    ``name`` is one folder name (no separators), e.g. ``"05_synthetic"``. The hash names the recipe (every
+    config field that shapes the model or its training, the step budget included; ``recipe_digest`` of
+    :mod:`posgen_lib.eval.runs`, the study cache's names): a tiny model left by a ``POSGEN_FAST=1`` run, or
+    one an older version of the package trained with another recipe, lives in another folder and is never
+    picked up.
     """
     if not name or name in (".", "..") or "/" in name or "\\" in name:
-        raise ValueError(f"checkpoint folder name {name!r}: give one folder name, e.g. '05_synthetic_200_steps'")
-    return checkpoint_dir() / name
+        raise ValueError(f"checkpoint folder name {name!r}: give one folder name, e.g. '05_synthetic'")
+    return checkpoint_dir() / f"{name}-{recipe_digest(cfg)}"
 
 
 def shown(path: str | Path) -> str:

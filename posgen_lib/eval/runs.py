@@ -59,13 +59,18 @@ def cache_key(cfg: Config) -> dict:
     return key
 
 
+def recipe_digest(cfg: Config) -> str:
+    """Ten hex digits of the SHA-1 of :func:`cache_key`: the name of what ``cfg`` trains."""
+    return hashlib.sha1(json.dumps(cache_key(cfg), sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
 def run_folder(cfg: Config, cache: Path, name: str) -> Path:
-    """Where the run ``cfg`` is trained and found again: ``cache/<name>-<hash of its cache_key>``, or the
+    """Where the run ``cfg`` is trained and found again: ``cache/<name>-<recipe_digest>``, or the
     folder of the same hash under another name that already holds the trained model (or else its
     checkpoints). The name only labels a folder; the hash says what is in it, so a study finds what another
     study trained with the same recipe (the upscaling study's PosGen of seed 1 is the recipe comparison's
     chosen arm of seed 1 once the preset holds that recipe)."""
-    digest = hashlib.sha1(json.dumps(cache_key(cfg), sort_keys=True, default=str).encode()).hexdigest()[:10]
+    digest = recipe_digest(cfg)
     own = cache / f"{name}-{digest}"
     for done in ("model.pt", "checkpoints"):
         if (own / done).exists():
