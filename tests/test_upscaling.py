@@ -77,6 +77,18 @@ def test_the_front_figure_draws_each_weight_over_the_knob_and_the_references():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["any-res, GAN 0.1", "joint bilateral (HR labels)"]
 
 
+def test_the_front_labels_each_place_once_where_weights_coincide():
+    """Two weights on the same points: one "t=..." label per place, not two stacked."""
+    point = {"psnr_band": 17.0, "patch_kid_boundary": 0.2, "patch_kid_interior": 0.1}
+    rows = [{"generator": f"AnyRes GAN {w:g} t={t:g}", "method": "coordinates_hr", "scale": 4.0, "seed": 0,
+             **point, "psnr_band": 17.0 - t, "patch_kid_boundary": 0.2 - 0.1 * t} for t in (0.0, 1.0)
+            for w in (0.1, 0.3)]
+    results = {"rows": rows, "meta": {"operating_point": "AnyRes GAN 0.1 t=1",
+                                      "experiment": {"tradeoff": [0.1, 0.3], "knobs": [0.0, 1.0]}}}
+    ax = upscaling.front_figure(results).axes[0]
+    assert sorted(t.get_text() for t in ax.texts) == ["t=0", "t=1"]
+
+
 def test_chunked_working_memory_stays_flat(models, dataset):
     G = models["posgen"]
     sem = pg.course.views.semantics(G, dataset[0])
@@ -94,3 +106,13 @@ def test_chunked_working_memory_stays_flat(models, dataset):
     assert banded[4].working_mb < 1.2 * banded[2].working_mb  # bounded by the band, not the output
     assert whole[4].working_mb > 4 * banded[4].working_mb
     assert isinstance(upscaling.memory_figure(rows), Figure)
+
+
+def test_the_mean_spectrum_in_batches_is_the_spectrum_of_all_at_once():
+    from posgen_lib.eval.comparison import mean_power_spectrum
+    from posgen_lib.eval.metrics import power_spectrum
+    images = torch.randn(11, 3, 8, 16, generator=torch.Generator().manual_seed(0))
+    batches = []
+    batched = mean_power_spectrum(lambda batch: batches.append(batch) or images[batch], len(images), batch_size=4)
+    assert [b.stop - b.start for b in batches] == [4, 4, 3]
+    assert torch.allclose(batched, power_spectrum(images), rtol=1e-5)

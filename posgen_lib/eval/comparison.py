@@ -179,6 +179,19 @@ def comparison_figure(generators: dict, runs: list[tuple[str, str]], cfg, scenes
     return save_figure(fig, path, dpi=110)
 
 
+def label_amplitudes(ax, amplitudes: list[tuple[float, float, float]], apart: float = 0.04) -> None:
+    """Write "t=..." beside each (t, x, y) point, except where an earlier label already sits within ``apart``
+    of the axes' width and height (curves of several weights that coincide would stack their labels)."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    placed: list[tuple[float, float]] = []  # labelled points in axes fractions
+    for t, x, y in amplitudes:
+        u, v = (x - x0) / (x1 - x0), (y - y0) / (y1 - y0)
+        if any(abs(u - pu) < apart and abs(v - pv) < apart for pu, pv in placed):
+            continue
+        placed.append((u, v))
+        ax.annotate(f"t={t:g}", (x, y), textcoords="offset points", xytext=(4, 3), fontsize=6)
+
+
 def front_figure(agg: dict, curves: dict[str, list[tuple[float, str]]], references: dict[str, tuple[str, str]],
                  scale: float = 4.0) -> Figure:
     """The distortion-perception plane at ``scale``: band PSNR against patch-KID (boundary and interior crops
@@ -195,6 +208,7 @@ def front_figure(agg: dict, curves: dict[str, list[tuple[float, str]]], referenc
     fig = Figure(figsize=(6.4, 4.2))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
+    amplitudes = []  # (t, x, y) of every point on a curve
     for label, keyed in curves.items():
         xs = [(t, point(agg.get((key, "coordinates_hr", scale), {}))) for t, key in keyed]
         xs = [(t, p) for t, p in xs if p is not None]
@@ -203,11 +217,12 @@ def front_figure(agg: dict, curves: dict[str, list[tuple[float, str]]], referenc
         line = ax.plot([p[0] for _, p in xs], [p[2] for _, p in xs], "-o", ms=4, label=label)[0]
         for t, (x, dx, y, dy) in xs:
             ax.errorbar(x, y, xerr=dx, yerr=dy, fmt="none", ecolor=line.get_color(), capsize=2, lw=0.8)
-            ax.annotate(f"t={t:g}", (x, y), textcoords="offset points", xytext=(4, 3), fontsize=6)
+            amplitudes.append((t, x, y))
     for (label, (name, method)), marker in zip(references.items(), "sD^v"):
         p = point(agg.get((name, method, scale), {}))
         if p is not None:
             ax.errorbar(p[0], p[2], xerr=p[1], yerr=p[3], fmt=marker, color="k", ms=5, capsize=2, label=label)
+    label_amplitudes(ax, amplitudes)
     ax.set_xlabel("patch-KID x1e3 (boundary and interior crops; lower is more realistic)")
     ax.set_ylabel("band PSNR dB (higher is more faithful)")
     ax.set_title(f"{scale:g}x: the distortion-perception plane (Blau & Michaeli 2018)", fontsize=9)
@@ -217,27 +232,49 @@ def front_figure(agg: dict, curves: dict[str, list[tuple[float, str]]], referenc
     return fig
 
 
+SPECTRUM_BATCH = 8  # scenes rendered at a time: 64 scenes at 8x at once held about 12 GB
+
+
+def mean_power_spectrum(render_batch: Callable[[slice], torch.Tensor], count: int,
+                        batch_size: int = SPECTRUM_BATCH) -> torch.Tensor:
+    """:func:`power_spectrum` (H, W) of ``count`` images made ``batch_size`` at a time by ``render_batch(slice)``
+    ((b, 3, H, W) each): the mean over the batches weighted by their sizes, as if all were made at once."""
+    total = None
+    for start in range(0, count, batch_size):
+        batch = slice(start, min(start + batch_size, count))
+        part = power_spectrum(render_batch(batch).cpu()) * (batch.stop - batch.start)
+        total = part if total is None else total + part
+    return total / count
+
+
 @torch.no_grad()
 def spectrum_figure(generators: dict, name: str, cfg, scenes_at, scales, path: str | Path, device="cpu") -> Path:
     """Power on the horizontal-frequency axis (vertical stripes) of PosGen and the any-resolution model
-    ``name`` at 1x and at the largest of ``scales``, against the ground truth's."""
+    ``name`` at 1x and at the largest of ``scales``, against the ground truth's. The mean spectrum over the
+    held-out scenes is accumulated :data:`SPECTRUM_BATCH` scenes at a time."""
     label_set, use_instance = cfg.data.label_set, cfg.model.use_instance
     base = scenes_at(1.0)
-    sem = to_semantics(base.label, base.instance, label_set, use_instance).to(device)
+    count = len(base.label)
     fig = Figure(figsize=(9, 3.2))
     FigureCanvasAgg(fig)
     axes = fig.subplots(1, 2)
     for ax, scale in zip(axes, (1.0, max(scales))):
         truth = scenes_at(scale)
         size = tuple(truth.label.shape[-2:])
-        sem_hr = to_semantics(truth.label, truth.instance, label_set, use_instance).to(device)
-        curves = {"ground truth": truth.image}
-        seeds = scene_seeds(0, len(sem))
-        curves["PosGen coordinates"] = generate(generators["PosGen"], "coordinates", sem, size, None, seeds).cpu()
-        curves[f"{name} coordinates_hr"] = generate(generators[name], "coordinates_hr", sem, size, sem_hr,
-                                                    seeds).cpu()
-        for label, images in curves.items():
-            spectrum = power_spectrum(images)[0, 1:size[1] // 2 + 1]
+
+        def semantics(scenes, batch: slice) -> torch.Tensor:  # (b, C, h, w)
+            instance = scenes.instance[batch] if scenes.instance is not None else None
+            return to_semantics(scenes.label[batch], instance, label_set, use_instance).to(device)
+
+        renders = {"ground truth": lambda batch: truth.image[batch],
+                   "PosGen coordinates": lambda batch: generate(
+                       generators["PosGen"], "coordinates", semantics(base, batch), size, None,
+                       scene_seeds(batch.start, len(base.label[batch]))),
+                   f"{name} coordinates_hr": lambda batch: generate(
+                       generators[name], "coordinates_hr", semantics(base, batch), size, semantics(truth, batch),
+                       scene_seeds(batch.start, len(base.label[batch])))}
+        for label, render_batch in renders.items():
+            spectrum = mean_power_spectrum(render_batch, count)[0, 1:size[1] // 2 + 1]
             ax.semilogy(torch.arange(1, len(spectrum) + 1) / size[1], spectrum, label=label, lw=1)
         ax.set_title(f"{scale:g}x ({size[0]}x{size[1]}): power at zero vertical frequency", fontsize=8)
         ax.set_xlabel("horizontal frequency (cycles per pixel)")
