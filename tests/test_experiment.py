@@ -71,9 +71,11 @@ def test_the_camvid_experiment_runs_every_method_at_2x_and_4x_on_real_layout(tmp
     keys = {(r["generator"], r["method"], r["scale"]) for r in results["rows"]}
     for scale in (2.0, 4.0):
         assert {m for _, m, s in keys if s == scale} == set(METHODS)
-    assert not any(s == 8.0 for *_, s in keys)
+    assert not any(s == 8.0 for *_, s in keys)  # nothing scored beyond the ground truth ...
     text = (tmp_path / "docs" / "results_camvid.md").read_text()
     assert "CamVid" in text and "non-commercial" in text and "img/camvid_upscaling_4x.png" in text
+    assert "img/camvid_upscaling_8x.png" in text  # ... but the crops are drawn at 8x too, beside the photo enlarged
+    assert Image.open(tmp_path / "docs" / "img" / "camvid_upscaling_8x.png").size[1] > 400
     assert (tmp_path / "docs" / "results_camvid.json").is_file() and not (tmp_path / "docs" / "results.md").exists()
     picture = Image.open(tmp_path / "docs" / "img" / "camvid_upscaling_4x.png")
     assert picture.size[1] > 400  # four rows of crops: car edge, pole, pedestrian, road marking

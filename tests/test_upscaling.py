@@ -116,3 +116,15 @@ def test_the_mean_spectrum_in_batches_is_the_spectrum_of_all_at_once():
     batched = mean_power_spectrum(lambda batch: batches.append(batch) or images[batch], len(images), batch_size=4)
     assert [b.stop - b.start for b in batches] == [4, 4, 3]
     assert torch.allclose(batched, power_spectrum(images), rtol=1e-5)
+
+
+def test_enlarged_scenes_keep_the_labels_and_say_nothing_new():
+    from posgen_lib.eval.scenes import Scenes, enlarged
+    label = torch.tensor([[[0, 1], [2, 3]]])
+    scenes = Scenes(label, torch.zeros_like(label), torch.rand(1, 3, 2, 2) * 2 - 1)
+    big = enlarged(scenes, 2)
+    assert big.label.shape == (1, 4, 4) and big.image.shape == (1, 3, 4, 4)
+    assert big.label[0, :2, :2].eq(0).all() and big.label[0, 2:, 2:].eq(3).all()  # nearest: no new classes
+    assert big.image.abs().max() <= 1
+    with pytest.raises(ValueError, match="integer factor"):
+        enlarged(scenes, 1)

@@ -137,14 +137,16 @@ def run_title(name: str, method: str) -> str:
 
 @torch.no_grad()
 def comparison_figure(generators: dict, runs: list[tuple[str, str]], cfg, scenes_1x, scenes_hr,
-                      index: int, path: str | Path, crop: int = 64, device="cpu") -> Path:
-    """Render scene ``index`` with every (generator, method) of ``runs`` at ``scenes_hr``'s size; save a PNG."""
+                      index: int, path: str | Path, crop: int = 64, device="cpu",
+                      truth: str = "ground truth") -> Path:
+    """Render scene ``index`` with every (generator, method) of ``runs`` at ``scenes_hr``'s size; save a PNG.
+    ``truth`` names ``scenes_hr``'s images (another name where they are an enlarged photo, not ground truth)."""
     label_set, use_instance = cfg.data.label_set, cfg.model.use_instance
     part = slice(index, index + 1)
     sem = to_semantics(scenes_1x.label[part], scenes_1x.instance[part], label_set, use_instance).to(device)
     sem_hr = to_semantics(scenes_hr.label[part], scenes_hr.instance[part], label_set, use_instance).to(device)
     size = tuple(scenes_hr.label.shape[-2:])
-    images = {"ground truth": to_uint8(scenes_hr.image[index])}
+    images = {truth: to_uint8(scenes_hr.image[index])}
     for key, method in runs:
         images[run_title(key, method)] = to_uint8(generate(generators[key], method, sem, size, sem_hr,
                                                                   scene_seeds(index, 1))[0])
@@ -159,8 +161,8 @@ def comparison_figure(generators: dict, runs: list[tuple[str, str]], cfg, scenes
     top_left, top_right = fig.add_subplot(grid[0, :half]), fig.add_subplot(grid[0, half:])
     top_left.imshow(colorize(scenes_1x.label[index], label_set), interpolation="nearest")
     top_left.set_title(f"input labels, {scenes_1x.label.shape[-2]}x{scenes_1x.label.shape[-1]}", fontsize=9)
-    top_right.imshow(images["ground truth"], interpolation="nearest")
-    top_right.set_title(f"ground truth at {size[0]}x{size[1]} (crop boxes)", fontsize=9)
+    top_right.imshow(images[truth], interpolation="nearest")
+    top_right.set_title(f"{truth} at {size[0]}x{size[1]} (crop boxes)", fontsize=9)
     for name, (r, c) in boxes.items():
         top_right.add_patch(Rectangle((c - 0.5, r - 0.5), crop, crop, fill=False, lw=1.5, ec="yellow"))
         top_right.text(c, r - 2, name, color="yellow", fontsize=7, va="bottom")

@@ -45,11 +45,12 @@ from .evaluate import evaluate, generate, ground_truth_rows, runs_at
 from .fid import inception_available
 from .runs import cached_run, run_folder, train_runs
 from .report import aggregate, write_report
-from .scenes import held_out_scenes_at
+from .scenes import enlarged, held_out_scenes_at
 from .segmenter import load_segmenter
 from .shipped import RECIPES
 
 ARM_SCALE = 4.0  # where every method, the arms and the front are compared
+CROP_SCALES = (4.0, 8.0)  # the crop pictures (beyond the data's ground truth: its largest photo enlarged)
 UNTEXTURED = {"model.anyres_texture_hidden": 0}  # the any-resolution head as before, without a texture branch
 
 
@@ -433,11 +434,14 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
     index = pick_scene(scenes_at(1.0), cfg.data.label_set)
     img = out / "img"
     figures = {}
-    for scale in sorted({scale4, max(exp.scales)}):
+    top = max(exp.scales)  # the largest scale with ground truth
+    for scale in sorted({scale4, *CROP_SCALES}):
         runs = main_runs(exp) if scale == scale4 else core_runs(exp)
+        beyond = scale > top  # CamVid at 8x: the native photo enlarged, to look at
         figures[f"crops_{scale:g}x"] = comparison_figure(
-            first, runs, cfg, scenes_at(1.0), scenes_at(scale), index,
-            img / f"{names['prefix']}upscaling_{scale:g}x.png", device=device)
+            first, runs, cfg, scenes_at(1.0), enlarged(scenes_at(top), round(scale / top)) if beyond else
+            scenes_at(scale), index, img / f"{names['prefix']}upscaling_{scale:g}x.png", device=device,
+            truth=f"photo at {top:g}x, bicubic" if beyond else "ground truth")
     figures["front"] = save_figure(front_figure(aggregate(rows), front_curves(exp.tradeoff, exp.knobs),
                                                 reference_points(operating_name(exp))),
                                    img / f"{names['prefix']}anyres_front.png", dpi=110)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 
 from ..data.build import build_dataset
 from ..data.synthetic import SyntheticStreets
@@ -36,6 +37,17 @@ def camvid_scenes(cfg, count: int, scale: float) -> Scenes:
     ds = build_dataset(cfg, "val")
     items = [ds.at_scale(i, int(scale)) for i in range(min(count, len(ds)))]
     return Scenes(*(torch.stack([it[k] for it in items]) for k in ("label", "instance", "image")))
+
+
+def enlarged(scenes: Scenes, factor: int) -> Scenes:
+    """``scenes`` ``factor`` times larger for a picture beyond the ground truth (CamVid at 8x): labels and
+    instances by nearest neighbour (what a label map at that resolution would be), the photo bicubic. The
+    enlarged photo is a reference to look at, not ground truth: nothing is scored against it."""
+    if factor < 2 or factor != int(factor):
+        raise ValueError(f"enlarge scenes by an integer factor >= 2, not {factor}")
+    nearest = lambda t: t.repeat_interleave(int(factor), -2).repeat_interleave(int(factor), -1)  # noqa: E731
+    photo = F.interpolate(scenes.image.float(), scale_factor=int(factor), mode="bicubic", align_corners=False)
+    return Scenes(nearest(scenes.label), nearest(scenes.instance), photo.clamp(-1, 1))
 
 
 SCALED_SCENES = {"synthetic": synthetic_scenes, "camvid": camvid_scenes}  # datasets with ground truth above 1x
