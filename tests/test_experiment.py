@@ -93,6 +93,19 @@ def test_eval_command_prints_a_table(experiment, capsys):
     assert out.count("joint_bilateral_hr") == 1 and " 2x " in out
 
 
+def test_eval_command_scores_a_textured_model_at_each_amplitude(experiment, capsys):
+    root, results = experiment
+    arm = next(k for k in results["meta"]["training"] if k.startswith("AnyRes GAN"))
+    model = f"{results['meta']['training'][arm]['folder']}/model.pt"
+    assert main(["eval", model, "--scales", "4", "--count", "2", "--no-fid", "--methods", "coordinates_hr",
+                 "--texture", "0", "0.5", "1"]) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [words[1] for words in lines if words and words[0] == "4x"] == ["t=0", "t=0.5", "t=1"]
+    posgen = f"{results['meta']['training']['PosGen s0']['folder']}/model.pt"
+    assert main(["eval", posgen, "--count", "2", "--no-fid", "--texture", "0.5"]) == 2
+    assert "has no texture branch" in capsys.readouterr().err
+
+
 def test_eval_command_errors(experiment, capsys):
     root, results = experiment
     spade = f"{results['meta']['training']['SPADE s0']['folder']}/model.pt"

