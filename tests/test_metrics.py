@@ -325,3 +325,29 @@ def test_evaluate_renders_each_held_out_scene_with_its_own_noise_seed():
                     inception=False, progress=False)
     one_sample = fixed_pattern(G(torch.zeros(1, 1, 64, 128), noise_seed=0)[0])["pattern_x"]
     assert one_sample > 3 and row["pattern_x"] < one_sample / 2  # 16 independent samples average out
+
+
+def test_evaluate_renders_without_autograd():
+    """Scoring builds no autograd graph (the 1x output it compares an upscaled render with included)."""
+    import posgen_lib as pg
+    from posgen_lib.eval.evaluate import evaluate
+    from posgen_lib.eval.scenes import held_out_scenes_at
+    from posgen_lib.models.interface import Generator
+
+    class Flat(Generator):  # a grey image that remembers whether autograd was on when it was drawn
+        kind = "flat"
+
+        def __init__(self, cfg):
+            super().__init__()
+            self.cfg, self.grad_seen = cfg, []
+            self.level = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, sem, z=None, noise_seed=None):
+            self.grad_seen.append(torch.is_grad_enabled())
+            return self.level.expand(len(sem), 3, *sem.shape[-2:])
+
+    cfg = pg.preset("synthetic")
+    G = Flat(cfg.model)
+    evaluate({"G": G}, [("G", "bicubic")], held_out_scenes_at(cfg, 2), (1.0, 2.0), cfg, segfd=False,
+             inception=False, progress=False)
+    assert G.grad_seen and not any(G.grad_seen)

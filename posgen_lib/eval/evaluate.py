@@ -133,13 +133,13 @@ class _RunScores:
         return out
 
 
-@torch.no_grad()
 def runs_at(runs: list[tuple[str, str]], scale: float) -> list[tuple[str, str]]:
     """The runs :func:`evaluate` scores at ``scale``: all of them, except at 1x, where every method of one
     generator is its 1x output, so each generator is scored once (its row's method is "1x")."""
     return runs if scale != 1 else list({key: (key, m) for key, m in runs}.values())
 
 
+@torch.no_grad()
 def evaluate(generators: dict, runs: list[tuple[str, str]], scenes_at, scales, cfg, device="cpu",
              segmenter=None, segfd: bool = True, inception: bool = True, batch_size: int = 8,
              ground_truth: bool = True, progress: bool = True) -> list[dict]:
