@@ -265,16 +265,15 @@ def spectrum_figure(generators: dict, name: str, cfg, scenes_at, scales, path: s
         size = tuple(truth.label.shape[-2:])
 
         def semantics(scenes, batch: slice) -> torch.Tensor:  # (b, C, h, w)
-            instance = scenes.instance[batch] if scenes.instance is not None else None
-            return to_semantics(scenes.label[batch], instance, label_set, use_instance).to(device)
+            return to_semantics(scenes.label[batch], scenes.instance[batch], label_set, use_instance).to(device)
 
+        seeds = lambda batch: scene_seeds(batch.start, batch.stop - batch.start)  # noqa: E731
         renders = {"ground truth": lambda batch: truth.image[batch],
                    "PosGen coordinates": lambda batch: generate(
-                       generators["PosGen"], "coordinates", semantics(base, batch), size, None,
-                       scene_seeds(batch.start, len(base.label[batch]))),
+                       generators["PosGen"], "coordinates", semantics(base, batch), size, None, seeds(batch)),
                    f"{name} coordinates_hr": lambda batch: generate(
                        generators[name], "coordinates_hr", semantics(base, batch), size, semantics(truth, batch),
-                       scene_seeds(batch.start, len(base.label[batch])))}
+                       seeds(batch))}
         for label, render_batch in renders.items():
             spectrum = mean_power_spectrum(render_batch, count)[0, 1:size[1] // 2 + 1]
             ax.semilogy(torch.arange(1, len(spectrum) + 1) / size[1], spectrum, label=label, lw=1)
