@@ -64,6 +64,29 @@ def test_experiment_reuses_trained_models_and_scores(experiment):
     assert again["meta"]["eval_seconds"] < results["meta"]["eval_seconds"]
 
 
+def test_a_later_seed_merges_with_an_earlier_runs_report_without_training_it_again(experiment):
+    root, results = experiment
+    earlier = root / "docs" / "results.json"
+    merged = run_experiment(root / "docs_merged", root / "cache", ExperimentConfig(seeds=(1,)), progress=False,
+                            merge=earlier)
+    assert list(merged["meta"]["experiment"]["seeds"]) == [0, 1] and "--seeds 0 1" in merged["meta"]["command"]
+    assert [r for r in merged["rows"] if r["seed"] == 0] == results["rows"]  # seed 0 read, not scored again
+    assert {r["seed"] for r in merged["rows"]} == {0, 1}
+    assert merged["meta"]["training"]["PosGen s0"] == results["meta"]["training"]["PosGen s0"]
+    assert merged["meta"]["training"]["PosGen s1"]["train_seconds"] is not None  # seed 1 trained here
+    assert merged["meta"]["pictures_seed"] == 1
+    text = (root / "docs_merged" / "results.md").read_text()
+    assert "`--merge " in text and "seed 0 came from an earlier invocation" in text
+    assert "Drawn by seed 1's models" in text
+    with pytest.raises(UserError, match="count 2 there, 3 here"):
+        run_experiment(root / "docs_x", root / "cache", ExperimentConfig(seeds=(1,), count=3), merge=earlier)
+    with pytest.raises(UserError, match="holds every seed"):
+        run_experiment(root / "docs_x", root / "cache", ExperimentConfig(seeds=(0,)), merge=earlier)
+    with pytest.raises(UserError, match="no such file"):
+        run_experiment(root / "docs_x", root / "cache", ExperimentConfig(seeds=(1,)), merge=root / "missing.json")
+    assert not (root / "docs_x").exists()  # refused before anything was trained or written
+
+
 def test_the_camvid_experiment_runs_every_method_at_2x_and_4x_on_real_layout(tmp_path):
     data = fabricate_tree(tmp_path, "camvid")
     exp = ExperimentConfig(preset="camvid", data=str(data))
@@ -143,16 +166,18 @@ def test_gan_weights_choose_the_textured_arms(tmp_path, monkeypatch):
 
     seen = {}
 
-    def record(out, cache, exp, device, progress, jobs):  # stands in for the hours of training: keeps the config
-        seen["exp"], seen["jobs"] = exp, jobs
+    def record(out, cache, exp, device, progress, jobs, merge):  # stands in for the hours of training
+        seen["exp"], seen["jobs"], seen["merge"] = exp, jobs, merge
         return {"meta": {"figures": {}, "total_seconds": 0.0}}
 
     monkeypatch.setattr(experiment_module, "run_experiment", record)
     shipped = RECIPES["synthetic_anyres"]  # the operating point is the shipped model's weight and amplitude
     weight = f"{shipped.patch_gan:g}"
-    assert main(["experiment", "--out", str(tmp_path), "--gan-weights", weight, "--quiet", "--jobs", "2"]) == 0
+    earlier = tmp_path / "results.json"
+    assert main(["experiment", "--out", str(tmp_path), "--gan-weights", weight, "--quiet", "--jobs", "2",
+                 "--merge", str(earlier)]) == 0
     exp = seen["exp"].resolved()
-    assert seen["jobs"] == 2
+    assert seen["jobs"] == 2 and seen["merge"] == earlier
     assert [a.name for a in arms(exp) if a.from_posgen and not a.ablation] == [f"AnyRes GAN {weight}"]
     assert (exp.operating_point, exp.operating_texture) == (shipped.patch_gan, shipped.texture)
     assert ExperimentConfig().tradeoff == (0.03, 0.1, 0.3)

@@ -80,6 +80,19 @@ def test_the_knob_goes_from_the_faithful_base_to_the_full_texture():
         pg.render(plain.eval(), sem, scale=2, texture=0.5)
 
 
+def test_a_view_at_another_amplitude_renders_with_it_and_shares_the_weights():
+    G, cfg = textured()
+    sem, hr = semantics(cfg), semantics(cfg, 4)
+    view = G.at_texture(0.25)
+    assert view.cfg.anyres_texture == 0.25 and G.cfg.anyres_texture == 1.0  # the model itself unchanged
+    assert view.texture.fc2.weight is G.texture.fc2.weight
+    with torch.no_grad():
+        quarter = pg.render(G, sem, scale=4, labels=hr, texture=0.25)
+        assert torch.equal(pg.render(view, sem, scale=4, labels=hr), quarter)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        G.at_texture(1.5)
+
+
 def test_textured_pixels_are_independent_and_windows_repeat_the_full_render():
     G, cfg = textured()
     sem, hr = semantics(cfg), semantics(cfg, 4)

@@ -47,7 +47,6 @@ def add(sub) -> None:
 def run(args) -> int:
     from ..errors import UserError
     from ..eval.evaluate import check_runs, evaluate, text_table
-    from ..eval.experiment import at_texture
     from ..eval.fid import inception_available
     from ..eval.scenes import has_scaled_ground_truth, held_out_scenes_at
     from ..eval.segmenter import load_segmenter, load_user_segmenter
@@ -62,7 +61,7 @@ def run(args) -> int:
         raise UserError(f"--texture: {args.model} ({G.kind}) has no texture branch (an any-resolution model "
                         "trained with one has, e.g. pretrained:camvid_anyres); drop --texture")
     # one generator per texture amplitude, its weights shared: rows "t=0", "t=0.5", ...
-    generators = {f"t={t:g}": at_texture(G, t) for t in args.texture} if args.texture else {"model": G}
+    generators = {f"t={t:g}": G.at_texture(t) for t in args.texture} if args.texture else {"model": G}
     runs = [(key, m) for key in generators for m in methods]
     scaled = has_scaled_ground_truth(cfg)  # synthetic, CamVid: ground truth and a shipped segmenter
     check_runs(generators, runs, hr_labels=scaled)

@@ -20,6 +20,10 @@ def add(sub) -> None:
                    help="training steps of the 1x generators (default 2000; CamVid 4000)")
     p.add_argument("--anyres-steps", type=positive_int, help="training steps of each any-resolution arm (default 1500)")
     p.add_argument("--seeds", type=non_negative_int, nargs="+", help="training seeds (default 0 1 2)")
+    p.add_argument("--merge", type=Path, metavar="FILE",
+                   help="the results JSON of an earlier run of the same study (e.g. docs/results_camvid.json): its "
+                        "seeds are reported beside --seeds without training them again, so a long study can run "
+                        "one seed per sitting (every option but --seeds must match the earlier run's)")
     p.add_argument("--ablation-seeds", type=positive_int, default=1,
                    help="train the ablation arms on this many of the first seeds (default 1); every other arm "
                         "trains on every seed")
@@ -97,7 +101,8 @@ def run(args) -> int:
                            seeds=tuple(args.seeds) if args.seeds else None, ablation_seeds=args.ablation_seeds,
                            front_seeds=args.front_seeds,
                            inception=False if args.no_fid else None)
-    results = run_experiment(args.out, args.cache, exp, args.device, progress=not args.quiet, jobs=args.jobs)
+    results = run_experiment(args.out, args.cache, exp, args.device, progress=not args.quiet, jobs=args.jobs,
+                             merge=args.merge)
     names = output_names(exp)
     pictures = ", ".join(sorted(results["meta"]["figures"].values()))
     print(f"wrote {args.out / names['report']}, {args.out / names['json']} and {pictures} (in {args.out}) in "

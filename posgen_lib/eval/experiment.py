@@ -16,12 +16,15 @@
 5. Write the report (means and spread over seeds, the targets, the front), its JSON and the pictures (crops of
    real or procedural scenes at 4x and 8x, the front, the power spectra).
 
+**One seed at a time** (``--merge FILE``): the rows of the seeds that an earlier run of the same design wrote
+into its results JSON are reported beside this run's seeds without training them again (:func:`merged_seeds`),
+so a study longer than one sitting can run a seed per sitting, each writing the report of every seed so far.
+
 With ``POSGEN_FAST=1``: tiny widths, 2 steps, one seed, 2 scenes, one patch-GAN weight at texture 0 and the
 operating amplitude, no FID/KID: a smoke run of the whole pipeline whose numbers mean nothing.
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
@@ -34,6 +37,7 @@ from pathlib import Path
 import torch
 
 from ..config import SPADE_TRUNK, Config, budget, fast_mode, preset
+from ..errors import UserError
 from ..data.transforms import to_semantics
 from ..models.registry import GENERATOR_CLASSES, count_parameters
 from ..models.texture import TEXTURE_STEPS
@@ -214,13 +218,6 @@ def arms_of_seed(exp: ExperimentConfig, seed: int) -> list[Arm]:
             and (index < exp.front_seeds or not a.explores)]
 
 
-def at_texture(G, amplitude: float):
-    """``G`` rendering with texture amplitude ``amplitude`` when a render does not say (its weights shared)."""
-    view = copy.copy(G)
-    view.cfg = dataclasses.replace(G.cfg, anyres_texture=amplitude)
-    return view
-
-
 def arm_config(arm: Arm, exp: ExperimentConfig, seed: int, posgen_file: Path | None) -> Config:
     cfg = experiment_preset(exp)
     cfg.model.generator = arm.generator
@@ -238,15 +235,17 @@ def arm_config(arm: Arm, exp: ExperimentConfig, seed: int, posgen_file: Path | N
     return cfg.validate()
 
 
-def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool, jobs: int = 1) -> tuple[dict, dict]:
-    """({(generator key, seed): G}, {(arm name, seed): training facts}) for every arm and seed; a textured arm
-    appears once per texture amplitude of ``exp.knobs`` (:func:`at_amplitude`), its weights shared. The 1x
-    generators train first, then the arms that start from their seed's PosGen; ``jobs`` runs side by side
-    (:mod:`posgen_lib.eval.parallel`)."""
+def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool, jobs: int = 1,
+               seeds: tuple[int, ...] | None = None) -> tuple[dict, dict]:
+    """({(generator key, seed): G}, {(arm name, seed): training facts}) for every arm and seed of ``seeds``
+    (default: all of ``exp.seeds``); a textured arm appears once per texture amplitude of ``exp.knobs``
+    (:func:`at_amplitude`), its weights shared. The 1x generators train first, then the arms that start from
+    their seed's PosGen; ``jobs`` runs side by side (:func:`posgen_lib.eval.runs.train_runs`)."""
+    seeds = exp.seeds if seeds is None else seeds
     plans, seconds = {}, {}
     for from_posgen in (False, True):
         stage = []
-        for seed in exp.seeds:
+        for seed in seeds:
             posgen = plans.get(("PosGen", seed))
             posgen_file = run_folder(posgen[0], cache, posgen[1]) / "model.pt" if posgen else None
             for arm in arms_of_seed(exp, seed):
@@ -256,12 +255,12 @@ def train_arms(exp: ExperimentConfig, cache: Path, device, progress: bool, jobs:
                     stage.append(plans[arm.name, seed])
         seconds.update(train_runs(stage, cache, device, jobs, progress))
     models, facts = {}, {}
-    for seed in exp.seeds:
+    for seed in seeds:
         for arm in arms_of_seed(exp, seed):
             cfg, name = plans[arm.name, seed]
             G, folder, _ = cached_run(cfg, cache, name, device, progress)
             if G.textured:
-                models.update({(at_amplitude(arm.name, t), seed): at_texture(G, t) for t in exp.knobs})
+                models.update({(at_amplitude(arm.name, t), seed): G.at_texture(t) for t in exp.knobs})
             else:
                 models[arm.name, seed] = G
             trained = sum(p.numel() for n, p in G.named_parameters() if n.startswith(("detail.", "texture.")))
@@ -405,30 +404,84 @@ def command_line(exp: ExperimentConfig) -> str:
     return " ".join(words)
 
 
+DESIGN_FREE = ("seeds", "data")  # what may differ between the runs that --merge puts in one report
+
+
+def merged_seeds(exp: ExperimentConfig, results_file: Path) -> tuple[ExperimentConfig, dict]:
+    """``(exp with the file's seeds added, {"rows", "training", "seeds"} of the file's seeds)``: the seeds that
+    an earlier run of the same design (every field of :class:`ExperimentConfig` but its seeds and data folder,
+    and the same FAST mode) scored into ``results_file``, to report beside this run's. A seed in both is
+    taken from the file, not trained again. The merged seeds keep their order (sorted), so "the first seeds"
+    that train the ablations and the front's other weights are the same whichever sitting trains them."""
+    if not results_file.is_file():
+        raise UserError(f"--merge {results_file}: no such file; give the results JSON of an earlier run of this "
+                        "study (e.g. docs/results_camvid.json), or drop --merge")
+    try:
+        earlier = json.loads(results_file.read_text())
+        theirs, rows, training = earlier["meta"]["experiment"], earlier["rows"], earlier["meta"]["training"]
+        their_fast = earlier["meta"]["fast_mode"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise UserError(f"--merge {results_file}: not a results file of posgen experiment ({error!r})") from None
+    ours = json.loads(json.dumps(asdict(exp)))  # tuples as lists, as the file holds them
+    differ = [f"{key} {theirs.get(key)} there, {value} here" for key, value in ours.items()
+              if key not in DESIGN_FREE and theirs.get(key) != value]
+    if their_fast != fast_mode():
+        differ.append(f"FAST mode {their_fast} there, {fast_mode()} here")
+    if differ:
+        raise UserError(f"--merge {results_file}: another design of the study ({'; '.join(differ)}); only the "
+                        "seeds may differ: run with the file's options, or drop --merge")
+    seeds = tuple(theirs["seeds"])
+    return replace(exp, seeds=tuple(sorted({*exp.seeds, *seeds}))), {
+        "seeds": seeds, "rows": [r for r in rows if r["seed"] in seeds],
+        "training": {key: facts for key, facts in training.items() if int(key.rsplit(" s", 1)[1]) in seeds}}
+
+
+def check_same_metrics(rows: list[dict], merged: list[dict], results_file: Path) -> None:
+    """Refuse to report rows of an earlier run that this package version's metrics would not write alike."""
+    if not merged:
+        return
+    differ = set().union(*map(set, rows)) ^ set().union(*map(set, merged))
+    if differ:
+        raise UserError(f"--merge {results_file}: its rows were written by another version of the metrics "
+                        f"(columns {', '.join(sorted(differ))} differ): rerun those seeds without --merge")
+
+
 def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experiment",
-                   exp: ExperimentConfig | None = None, device=None, progress: bool = True, jobs: int = 1) -> dict:
+                   exp: ExperimentConfig | None = None, device=None, progress: bool = True, jobs: int = 1,
+                   merge: str | Path | None = None) -> dict:
+    """Train, score and report ``exp`` into ``out`` (models and scores cached in ``cache``). With ``merge``, an
+    earlier run's results JSON: its seeds are reported with this run's and not trained (:func:`merged_seeds`);
+    the pictures and timings come from the first seed this run trains."""
     exp = (exp or ExperimentConfig()).resolved()
     out, cache, device = Path(out), Path(cache), default_device(device)
+    earlier = {"seeds": (), "rows": [], "training": {}}
+    if merge is not None:
+        exp, earlier = merged_seeds(exp, Path(merge))
+    fresh = tuple(s for s in exp.seeds if s not in earlier["seeds"])
+    if not fresh:
+        raise UserError(f"--merge {merge}: it holds every seed asked for ({', '.join(map(str, exp.seeds))}); "
+                        "name a seed it lacks with --seeds")
     names = output_names(exp)
     start = time.perf_counter()
-    models, facts = train_arms(exp, cache, device, progress, jobs)
+    models, facts = train_arms(exp, cache, device, progress, jobs, fresh)
     cfg = experiment_preset(exp)
     segmenter = load_segmenter(device=device, dataset=exp.preset)
     scenes_at = held_out_scenes_at(cfg, exp.count)
 
     eval_start = time.perf_counter()
     rows = []
-    for seed in exp.seeds:
+    for seed in fresh:
         generators = {name: G for (name, s), G in models.items() if s == seed}
         for scales, runs in passes(exp):
             runs = [run for run in runs if run[0] in generators]
             rows += scored(generators, facts, seed, scales, runs, exp, cfg, cache, device, segmenter, scenes_at,
                            progress)
-    rows = _unique(rows)
+    check_same_metrics(rows, earlier["rows"], Path(merge or ""))
+    rows = sorted(_unique(earlier["rows"] + rows), key=lambda r: exp.seeds.index(r["seed"]))
     ceiling = ground_truth_rows(scenes_at, tuple(sorted({1.0, *exp.scales})), segmenter)
     eval_seconds = time.perf_counter() - eval_start
 
-    first = {name: G for (name, s), G in models.items() if s == exp.seeds[0]}
+    first = {name: G for (name, s), G in models.items() if s == fresh[0]}
     scale4 = ARM_SCALE if ARM_SCALE in exp.scales else max(exp.scales)
     costs = cost_rows(first, main_runs(exp), cfg, scenes_at(1.0), scenes_at(scale4), device, repeats=budget(5, 1))
     index = pick_scene(scenes_at(1.0), cfg.data.label_set)
@@ -448,7 +501,9 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
     figures["spectra"] = spectrum_figure(first, operating_name(exp), cfg, scenes_at, exp.scales,
                                          img / f"{names['prefix']}spectra.png", device)
     meta = {"experiment": asdict(exp), "command": command_line(exp),
-            "training": {f"{n} s{s}": f for (n, s), f in facts.items()},
+            "training": {**earlier["training"], **{f"{n} s{s}": f for (n, s), f in facts.items()}},
+            "merged": {"file": str(merge), "seeds": list(earlier["seeds"])} if merge is not None else None,
+            "pictures_seed": fresh[0],
             "eval_seconds": round(eval_seconds, 1), "total_seconds": round(time.perf_counter() - start, 1),
             "figure_scene": index, "image_size": list(cfg.model.image_size), "trunk_step": 2 ** cfg.model.num_up,
             "segmenter_card": getattr(segmenter, "card", {}),

@@ -56,6 +56,8 @@ generator interface alone (``features``, then ``decode`` of any
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 
 import torch
@@ -160,6 +162,15 @@ class AnyResGenerator(SPADETrunk):
                 if not name.startswith(TRAINED_WITH_A_FROZEN_BASE):
                     module.eval()
         return self
+
+    def at_texture(self, amplitude: float) -> "AnyResGenerator":
+        """This generator rendering with texture amplitude ``amplitude`` when a render does not say: a view
+        whose config differs, every weight shared (``posgen eval --texture``, the experiment's front)."""
+        cfg = dataclasses.replace(self.cfg, anyres_texture=amplitude)
+        cfg.validate()  # an amplitude outside [0, 1] is refused
+        view = copy.copy(self)
+        view.cfg = cfg
+        return view
 
     def cell_features(self, feat: torch.Tensor, query: PixelQuery) -> torch.Tensor:
         """The trunk feature(s) each queried pixel reads: (B, C, r, W), or (B, 9C, r, W) when unfolding."""
