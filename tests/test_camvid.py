@@ -1,6 +1,7 @@
 """CamVid: the label rule, the loader on a fabricated tree and on the real copy, `posgen data check camvid`."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -251,7 +252,10 @@ def test_the_lessons_figures_and_tables_run_on_a_tiny_camvid_model(camvid):
     assert jpeg._repr_jpeg_()[:2] == b"\xff\xd8"  # a JPEG file
     real_photos.upscaling_figure(G, A, val, 0)
     scores = real_photos.upscaling_scores(G, A, val, count=1).splitlines()
-    assert len(scores) == 5 and "texture 0" in scores[3]
+    assert len(scores) == 5 and "texture 0 (the base)" in scores[3] and "texture 1 (default)" in scores[4]
+    A.cfg = dataclasses.replace(A.cfg, anyres_texture=0.875)  # an operating point inside [0, 1] is shown too
+    assert list(real_photos.amplitudes(A).values()) == ["texture 0 (the base)", "texture 0.875 (default)", "texture 1"]
+    assert list(real_photos.amplitudes(A, (0.5,))) == [0.5]
     assert real_photos.labels_at(A, val, 0)(4).shape[-2:] == (360, 480)
     judge = load_segmenter(dataset="camvid")
     table = real_photos.segmenter_table(judge, G, val, count=1).splitlines()

@@ -141,11 +141,21 @@ def renders_figure(G, ds: CamVid, indices=(0, 30, 60), noise_seed: int = 0) -> F
 
 # --- notebook 06: rendering above the labels, against the real native photo ---------------------
 
+def amplitudes(A, textures=None) -> dict[float, str]:
+    """{texture amplitude: its name} to show ``A`` at: ``textures``, or the base (0), the model's operating
+    point (the amplitude its renders use by default) and full texture (1)."""
+    shipped = A.cfg.anyres_texture
+    chosen = textures if textures is not None else sorted({0.0, shipped, 1.0})
+    return {t: f"texture {t:g}" + (" (the base)" if t == 0 else " (default)" if t == shipped else "")
+            for t in chosen}
+
+
 @torch.no_grad()
 def upscaling_figure(G, A, ds: CamVid, index: int, box: tuple[int, int, int, int] = (140, 160, 300, 380),
-                     textures=(0.0, 1.0)) -> Figure:
+                     textures=None) -> Figure:
     """At 4x (the native 360x480 photo), a window ``box`` (top, left, bottom, right; native pixels) of: the
-    real photo, bicubic of PosGen's 1x render, and the any-resolution model ``A`` at each texture amplitude."""
+    real photo, bicubic of PosGen's 1x render, and the any-resolution model ``A`` at each texture amplitude
+    (:func:`amplitudes`)."""
     native = ds.at_scale(index, 4)
     size = tuple(native["label"].shape)
     top, left, bottom, right = box
@@ -155,9 +165,8 @@ def upscaling_figure(G, A, ds: CamVid, index: int, box: tuple[int, int, int, int
               (crop(upscale(G, semantics_at(G, ds, index), size=size, method="bicubic")[0]),
                "bicubic of PosGen's 1x")]
     sem, hr = semantics_at(A, ds, index, 1), semantics_at(A, ds, index, 4)
-    for t in textures:
-        panels.append((crop(render(A, sem, size=size, labels=hr, texture=t)[0]),
-                       f"any-resolution, texture {t:g}" + (" (the base)" if t == 0 else "")))
+    for t, name in amplitudes(A, textures).items():
+        panels.append((crop(render(A, sem, size=size, labels=hr, texture=t)[0]), f"any-resolution, {name}"))
     fig = Figure(figsize=(2.6 * len(panels), 2.4))
     for ax, (image, title) in zip(fig.subplots(1, len(panels)), panels):
         _show(ax, image, title)
@@ -166,9 +175,10 @@ def upscaling_figure(G, A, ds: CamVid, index: int, box: tuple[int, int, int, int
 
 
 @torch.no_grad()
-def upscaling_scores(G, A, ds: CamVid, count: int, textures=(0.0, 1.0)) -> str:
+def upscaling_scores(G, A, ds: CamVid, count: int, textures=None) -> str:
     """Mean PSNR against the native photos at 4x over the first ``count`` val frames: bicubic of the photo's
-    own 1x (what the photo itself loses), bicubic of PosGen's 1x, and ``A`` at each texture amplitude."""
+    own 1x (what the photo itself loses), bicubic of PosGen's 1x, and ``A`` at each texture amplitude
+    (:func:`amplitudes`)."""
     rows: dict[str, list[float]] = {}
     for index in range(min(count, len(ds))):
         native, small = ds.at_scale(index, 4), ds.at_scale(index, 1)
@@ -178,8 +188,8 @@ def upscaling_scores(G, A, ds: CamVid, count: int, textures=(0.0, 1.0)) -> str:
                                                                  align_corners=False).clamp(-1, 1),
                   "bicubic of PosGen's 1x": upscale(G, semantics_at(G, ds, index), size=size, method="bicubic")}
         sem, hr = semantics_at(A, ds, index, 1), semantics_at(A, ds, index, 4)
-        for t in textures:
-            images[f"any-resolution, texture {t:g}"] = render(A, sem, size=size, labels=hr, texture=t)
+        for t, name in amplitudes(A, textures).items():
+            images[f"any-resolution, {name}"] = render(A, sem, size=size, labels=hr, texture=t)
         for name, image in images.items():
             rows.setdefault(name, []).append(psnr(image, photo))
     width = max(map(len, rows))
