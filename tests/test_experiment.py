@@ -80,7 +80,7 @@ def test_a_later_seed_merges_with_an_earlier_runs_report_without_training_it_aga
     assert "Drawn by seed 1's models" in text
     with pytest.raises(UserError, match="count 2 there, 3 here"):
         run_experiment(root / "docs_x", root / "cache", ExperimentConfig(seeds=(1,), count=3), merge=earlier)
-    with pytest.raises(UserError, match="holds every seed"):
+    with pytest.raises(UserError, match="already holds seeds 0, every seed"):
         run_experiment(root / "docs_x", root / "cache", ExperimentConfig(seeds=(0,)), merge=earlier)
     with pytest.raises(UserError, match="no such file"):
         run_experiment(root / "docs_x", root / "cache", ExperimentConfig(seeds=(1,)), merge=root / "missing.json")

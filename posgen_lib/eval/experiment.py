@@ -37,8 +37,8 @@ from pathlib import Path
 import torch
 
 from ..config import SPADE_TRUNK, Config, budget, fast_mode, preset
-from ..errors import UserError
 from ..data.transforms import to_semantics
+from ..errors import UserError
 from ..models.registry import GENERATOR_CLASSES, count_parameters
 from ..models.texture import TEXTURE_STEPS
 from ..perf.memory import PeakTensorMemory
@@ -459,8 +459,8 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
         exp, earlier = merged_seeds(exp, Path(merge))
     fresh = tuple(s for s in exp.seeds if s not in earlier["seeds"])
     if not fresh:
-        raise UserError(f"--merge {merge}: it holds every seed asked for ({', '.join(map(str, exp.seeds))}); "
-                        "name a seed it lacks with --seeds")
+        raise UserError(f"--merge {merge}: it already holds seeds {', '.join(map(str, exp.seeds))}, every seed "
+                        "asked for; name a seed it lacks with --seeds")
     names = output_names(exp)
     start = time.perf_counter()
     models, facts = train_arms(exp, cache, device, progress, jobs, fresh)
