@@ -166,8 +166,8 @@ def upscaling_figure(G, A, ds: CamVid, index: int, box: tuple[int, int, int, int
                "bicubic of PosGen's 1x")]
     sem, hr = semantics_at(A, ds, index, 1), semantics_at(A, ds, index, 4)
     for t, name in amplitudes(A, textures).items():
-        panels.append((crop(render(A, sem, size=size, labels=hr, texture=t)[0]), f"any-resolution, {name}"))
-    fig = Figure(figsize=(2.6 * len(panels), 2.4))
+        panels.append((crop(render(A, sem, size=size, labels=hr, texture=t)[0]), f"any-resolution,\n{name}"))
+    fig = Figure(figsize=(2.3 * len(panels), 2.2))
     for ax, (image, title) in zip(fig.subplots(1, len(panels)), panels):
         _show(ax, image, title)
     fig.tight_layout()
