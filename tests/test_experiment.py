@@ -220,9 +220,10 @@ def test_each_row_is_scored_once_and_again_only_when_its_model_changes(tmp_path,
 def test_the_report_names_the_command_that_reproduces_it(monkeypatch):
     monkeypatch.setenv("POSGEN_FAST", "0")  # the full plan: its defaults are what the command leaves out
     assert command_line(ExperimentConfig().resolved()) == "posgen experiment --out docs"
-    camvid = ExperimentConfig(preset="camvid", data="x", tradeoff=(0.1,), steps=1000, seeds=(0, 1)).resolved()
+    weight = RECIPES["camvid_anyres"].patch_gan  # the operating point's weight alone
+    camvid = ExperimentConfig(preset="camvid", data="x", tradeoff=(weight,), steps=1000, seeds=(0, 1)).resolved()
     assert command_line(camvid) == ("posgen experiment --out docs --preset camvid --data DIR --steps 1000 "
-                                    "--seeds 0 1 --gan-weights 0.1")
+                                    f"--seeds 0 1 --gan-weights {weight:g}")
 
 
 def test_the_1x_target_reads_posgen_against_the_photos(experiment):
