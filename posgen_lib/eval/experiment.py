@@ -476,7 +476,8 @@ def run_experiment(out: str | Path = "docs", cache: str | Path = "outputs/experi
             runs = [run for run in runs if run[0] in generators]
             rows += scored(generators, facts, seed, scales, runs, exp, cfg, cache, device, segmenter, scenes_at,
                            progress)
-    check_same_metrics(rows, earlier["rows"], Path(merge or ""))
+    if merge is not None:
+        check_same_metrics(rows, earlier["rows"], Path(merge))
     rows = sorted(_unique(earlier["rows"] + rows), key=lambda r: exp.seeds.index(r["seed"]))
     ceiling = ground_truth_rows(scenes_at, tuple(sorted({1.0, *exp.scales})), segmenter)
     eval_seconds = time.perf_counter() - eval_start

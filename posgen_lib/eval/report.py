@@ -250,24 +250,19 @@ def write_report(results: dict, path: str | Path) -> Path:
     if ablations:
         text += ["", "## Ablations at 4x", "", "The operating point's recipe with one part removed (first seed)."]
         text += [""] + _table(agg, ablations + [(point, "coordinates_hr", 4.0)], FRONT_METRICS)
-    text += ["", f"## Cost at 4x (one image, seed {_pictures_seed(meta)}'s models, timed in turn)", "",
+    text += ["", f"## Cost at 4x (one image, seed {meta['pictures_seed']}'s models, timed in turn)", "",
              "| method | ms per image | working memory MiB |", "|---|---:|---:|"]
     text += [f"| {c['generator']}, {c['method']} | {1000 * c['seconds']:.0f} | {c['working_mib']:.1f} |"
              for c in costs]
-    text += ["", "## Pictures", "", f"Drawn by seed {_pictures_seed(meta)}'s models.", ""]
+    text += ["", "## Pictures", "", f"Drawn by seed {meta['pictures_seed']}'s models.", ""]
     text += [f"![{name}]({file})" for name, file in figures.items() if name.startswith("crops")]
     text += ["", f"![power spectra]({figures['spectra']})", ""]
     return write_record(Path(path), "\n".join(text), BEGIN, END)
 
 
-def _pictures_seed(meta: dict) -> int:
-    """The seed whose models drew the pictures and were timed (the first seed of the invocation that wrote them)."""
-    return meta.get("pictures_seed", meta["experiment"]["seeds"][0])
-
-
 def _merged_sentence(meta: dict) -> str:
-    merged = meta.get("merged")
-    if not merged:
+    merged = meta["merged"]
+    if merged is None:
         return ""
     return (f"; seed{'s' if len(merged['seeds']) > 1 else ''} {', '.join(map(str, merged['seeds']))} came from an "
             f"earlier invocation with the same options (`--merge {merged['file']}`), which reported every seed so far")

@@ -144,9 +144,9 @@ def renders_figure(G, ds: CamVid, indices=(0, 30, 60), noise_seed: int = 0) -> F
 def amplitudes(A, textures=None) -> dict[float, str]:
     """{texture amplitude: its name} to show ``A`` at: ``textures``, or the base (0), the model's operating
     point (the amplitude its renders use by default) and full texture (1)."""
-    shipped = A.cfg.anyres_texture
-    chosen = textures if textures is not None else sorted({0.0, shipped, 1.0})
-    return {t: f"texture {t:g}" + (" (the base)" if t == 0 else " (default)" if t == shipped else "")
+    default = A.cfg.anyres_texture
+    chosen = textures if textures is not None else sorted({0.0, default, 1.0})
+    return {t: f"texture {t:g}" + (" (the base)" if t == 0 else " (default)" if t == default else "")
             for t in chosen}
 
 
